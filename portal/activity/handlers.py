@@ -1,0 +1,44 @@
+"""Settings → Activity log: the organisation's latest events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get
+from litestar.response import Template
+
+from portal.activity.tables import ActivityEvent
+from portal.pages import page
+from portal.permissions.principal import Principal
+from portal.permissions.guards import requires
+from portal.permissions.model import Area, Level
+
+PAGE_SIZE = 100
+
+ACTION_LABELS = {
+    "auth.signed_in": "Signed in",
+    "auth.sign_in_failed": "Failed sign-in",
+    "auth.signed_out": "Signed out",
+    "organisation.created": "Organisation created",
+    "user.created": "User created",
+}
+
+
+@get("/settings/activity", opt=requires(Area.ACTIVITY_LOG, Level.READ), include_in_schema=False)
+async def activity_page(request: Request[Any, Any, Any], principal: Principal) -> Template:
+    events = (
+        await ActivityEvent.select(
+            ActivityEvent.occurred_at,
+            ActivityEvent.action,
+            ActivityEvent.ip,
+            ActivityEvent.user_agent,
+            ActivityEvent.method,
+            ActivityEvent.reason,
+            ActivityEvent.actor.full_name.as_alias("actor_name"),
+            ActivityEvent.subject.email.as_alias("subject_email"),
+        )
+        .where(ActivityEvent.organisation == principal.organisation_id)
+        .order_by(ActivityEvent.occurred_at, ascending=False)
+        .limit(PAGE_SIZE)
+    )
+    return page(request, "activity/index.html", events=events, labels=ACTION_LABELS)

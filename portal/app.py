@@ -1,0 +1,108 @@
+"""The app factory: every handler, middleware, store and error handler is wired here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Litestar, Router
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.static_files import create_static_files_router
+from litestar.stores.base import Store
+from litestar.stores.file import FileStore
+from litestar.stores.redis import RedisStore
+from litestar.template import TemplateConfig
+from redis.asyncio import Redis
+
+from portal import db
+from portal.activity.handlers import activity_page
+from portal.api.me import me
+from portal.auth.handlers import sign_in, sign_in_page, sign_out
+from portal.auth.middleware import PrincipalMiddleware
+from portal.auth.sessions import SessionStore, cookie_name
+from portal.dashboard.handlers import account, dashboard
+from portal.errors import handle_http_exception, handle_unexpected
+from portal.health.handlers import health, ready
+from portal.pages import NavItem
+from portal.permissions.guards import authorize, current_principal, public
+from portal.permissions.handlers import roles_page
+from portal.settings import PROJECT_ROOT, Settings
+
+NAVIGATION = (
+    NavItem("Dashboard", dashboard),
+    NavItem("Roles", roles_page),
+    NavItem("Activity log", activity_page),
+    NavItem("My account", account),
+)
+
+
+def create_app(settings: Settings) -> Litestar:
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    session_dir = settings.data_dir / "sessions"
+    if redis is None:
+        session_dir.mkdir(parents=True, exist_ok=True)
+    store: Store = (
+        RedisStore(redis, namespace="portal")
+        if redis is not None
+        else FileStore(path=session_dir)
+    )
+    secure = settings.secure_cookies
+    state: dict[str, Any] = {
+        "settings": settings,
+        "sessions": SessionStore(store),
+        "session_cookie": cookie_name(secure),
+        "navigation": NAVIGATION,
+        "redis": redis,
+    }
+
+    async def close_redis() -> None:
+        if redis is not None:
+            await redis.aclose()
+
+    return Litestar(
+        route_handlers=[
+            sign_in_page,
+            sign_in,
+            sign_out,
+            dashboard,
+            account,
+            roles_page,
+            activity_page,
+            Router("/", route_handlers=[me]),
+            health,
+            ready,
+            create_static_files_router(
+                path="/static", directories=[PROJECT_ROOT / "static"], opt=public()
+            ),
+        ],
+        guards=[authorize],
+        dependencies={"principal": Provide(current_principal, sync_to_thread=False)},
+        middleware=[PrincipalMiddleware(state["sessions"], state["session_cookie"])],
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name="__Host-csrftoken" if secure else "csrftoken",
+            cookie_secure=secure,
+            cookie_samesite="lax",
+            header_name="x-csrftoken",
+            exclude=["/health", "/ready", "/static/"],
+        ),
+        template_config=TemplateConfig(
+            directory=PROJECT_ROOT / "templates", engine=JinjaTemplateEngine
+        ),
+        openapi_config=OpenAPIConfig(
+            title="Portal API",
+            version="1",
+            path="/schema",
+            render_plugins=[JsonRenderPlugin()],
+            openapi_router=Router("/schema", route_handlers=[], opt=public()),
+        ),
+        exception_handlers={HTTPException: handle_http_exception, Exception: handle_unexpected},
+        on_startup=[db.start],
+        on_shutdown=[db.stop, close_redis],
+        state=State(state),
+    )

@@ -1,0 +1,104 @@
+"""Sign-in and sign-out pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.datastructures import Cookie
+from litestar.response import Redirect, Template
+
+from portal.activity.log import RequestOrigin, log_action
+from portal.auth.middleware import SESSION_TOKEN_KEY
+from portal.auth.sessions import SessionStore
+from portal.auth.signin import GENERIC_FAILURE, authenticate
+from portal.db import write_transaction
+from portal.pages import page
+from portal.permissions.guards import principal_of, public, signed_in
+
+
+def request_origin(request: Request[Any, Any, Any]) -> RequestOrigin:
+    host = request.client.host if request.client else ""
+    return RequestOrigin(ip=host, user_agent=request.headers.get("user-agent", ""))
+
+
+def safe_next(target: str | None) -> str:
+    """Only paths on this site; anything else (//evil.example, https://...) goes home."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def _sessions(request: Request[Any, Any, Any]) -> SessionStore:
+    store: SessionStore = request.app.state.sessions
+    return store
+
+
+def _session_cookie(request: Request[Any, Any, Any], value: str, *, expire: bool = False) -> Cookie:
+    return Cookie(
+        key=request.app.state.session_cookie,
+        value=value,
+        path="/",
+        httponly=True,
+        secure=request.app.state.settings.secure_cookies,
+        samesite="lax",
+        max_age=0 if expire else None,
+    )
+
+
+@get("/sign-in", opt=public(), include_in_schema=False)
+async def sign_in_page(request: Request[Any, Any, Any], next: str | None = None) -> Response[Any]:  # noqa: A002
+    if principal_of(request) is not None:
+        return Redirect(safe_next(next), status_code=303)
+    return page(request, "auth/sign_in.html", next=safe_next(next), email="", error=None)
+
+
+@post("/sign-in", opt=public(), include_in_schema=False)
+async def sign_in(request: Request[Any, Any, Any]) -> Response[Any]:
+    form = await request.form()
+    email = str(form.get("email") or "").strip()
+    password = str(form.get("password") or "")
+    target = safe_next(str(form.get("next") or "/"))
+    if not email or not password:
+        return _sign_in_failed(request, email, target, "Enter your email and your password.")
+    signed = await authenticate(email, password, request_origin(request))
+    if signed is None:
+        return _sign_in_failed(request, email, target, GENERIC_FAILURE)
+    sessions = _sessions(request)
+    # A new session id at every sign-in: a token planted before sign-in is worth nothing.
+    previous = request.scope["state"].get(SESSION_TOKEN_KEY)
+    if previous:
+        await sessions.destroy(previous)
+    token = await sessions.create(signed.user_id, signed.session_epoch, signed.idle_timeout_seconds)
+    return Redirect(target, status_code=303, cookies=[_session_cookie(request, token)])
+
+
+def _sign_in_failed(
+    request: Request[Any, Any, Any], email: str, target: str, message: str
+) -> Template:
+    return page(
+        request,
+        "auth/sign_in.html",
+        status_code=401,
+        next=target,
+        email=email[:320],
+        error=message,
+    )
+
+
+@post("/sign-out", opt=signed_in(), include_in_schema=False)
+async def sign_out(request: Request[Any, Any, Any]) -> Response[Any]:
+    principal = principal_of(request)
+    token = request.scope["state"].get(SESSION_TOKEN_KEY)
+    if token:
+        await _sessions(request).destroy(token)
+    if principal is not None:
+        async with write_transaction():
+            await log_action(
+                "auth.signed_out",
+                organisation_id=principal.organisation_id,
+                actor_id=principal.user_id,
+                subject_id=principal.user_id,
+                origin=request_origin(request),
+            )
+    return Redirect("/sign-in", status_code=303, cookies=[_session_cookie(request, "", expire=True)])

@@ -1,0 +1,54 @@
+"""Rendering full pages with what every page needs: the principal and their navigation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request
+from litestar.handlers import HTTPRouteHandler
+from litestar.response import Template
+
+from portal.permissions.guards import access_of, may, principal_of
+from portal.permissions.principal import Principal
+
+
+@dataclass(frozen=True, slots=True)
+class NavItem:
+    label: str
+    handler: HTTPRouteHandler
+
+    @property
+    def href(self) -> str:
+        return next(iter(sorted(self.handler.paths)))
+
+
+def visible_navigation(principal: Principal, items: Sequence[NavItem]) -> list[NavItem]:
+    """Only what the principal may open, decided by the same rule the guard applies."""
+    visible = []
+    for item in items:
+        access = access_of(item.handler)
+        if access is not None and may(principal, access):
+            visible.append(item)
+    return visible
+
+
+def page(
+    request: Request[Any, Any, Any],
+    template: str,
+    status_code: int = 200,
+    **context: Any,
+) -> Template:
+    principal = principal_of(request)
+    navigation: Sequence[NavItem] = request.app.state.get("navigation", ())
+    return Template(
+        template_name=template,
+        context={
+            "principal": principal,
+            "navigation": visible_navigation(principal, navigation) if principal else [],
+            "current_path": request.url.path,
+            **context,
+        },
+        status_code=status_code,
+    )

@@ -1,0 +1,125 @@
+"""The vocabulary of permissions: areas, levels, tiers and scopes. Pure data, no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import Enum, IntEnum
+from types import MappingProxyType
+
+MAX_GRANTS_PER_POLICY = 100
+
+
+class Area(str, Enum):
+    USERS = "users"
+    ROLES = "roles"
+    SECURITY_SETTINGS = "security_settings"
+    APPROVAL_POLICIES = "approval_policies"
+    APPROVALS = "approvals"
+    SERVICES = "services"
+    USAGE = "usage"
+    ORDERS = "orders"
+    BILLING = "billing"
+    TICKETS = "tickets"
+    DOCUMENTS = "documents"
+    CONTRACTS = "contracts"
+    COST_CENTRES = "cost_centres"
+    SCHEDULED_REPORTS = "scheduled_reports"
+    USAGE_ALERTS = "usage_alerts"
+    ACTIVITY_LOG = "activity_log"
+    API_TOKENS = "api_tokens"
+
+
+class Level(IntEnum):
+    """Ordered: a higher level includes every lower one."""
+
+    NONE = 0
+    READ = 1
+    FULL = 2
+    # An action level beyond full, only in areas that declare it (approvals).
+    APPROVE = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, value: str) -> Level:
+        try:
+            return cls[value.upper()]
+        except KeyError:
+            names = ", ".join(level.label for level in cls)
+            raise ValueError(f"unknown level {value!r}; expected one of {names}") from None
+
+
+# The highest level each area knows; grants above it are refused.
+AREA_MAX_LEVEL: Mapping[Area, Level] = MappingProxyType(
+    {area: Level.APPROVE if area is Area.APPROVALS else Level.FULL for area in Area}
+)
+
+
+class Tier(str, Enum):
+    ADMIN = "admin"
+    MANAGER = "manager"
+    USER = "user"
+
+
+class Scope(str, Enum):
+    """Which services a principal sees."""
+
+    ASSIGNED = "assigned"
+    ORGANISATION = "organisation"
+
+
+class OverrideKind(str, Enum):
+    GRANT = "grant"
+    RESTRICT = "restrict"
+
+
+Grants = Mapping[Area, Level]
+
+TIER_GRANTS: Mapping[Tier, Grants] = MappingProxyType(
+    {
+        Tier.ADMIN: MappingProxyType(dict(AREA_MAX_LEVEL)),
+        Tier.MANAGER: MappingProxyType(
+            {
+                Area.SERVICES: Level.READ,
+                Area.USAGE: Level.READ,
+                Area.ORDERS: Level.FULL,
+                Area.BILLING: Level.READ,
+                Area.TICKETS: Level.FULL,
+                Area.DOCUMENTS: Level.READ,
+                Area.SCHEDULED_REPORTS: Level.FULL,
+                Area.COST_CENTRES: Level.READ,
+            }
+        ),
+        Tier.USER: MappingProxyType(
+            {
+                Area.SERVICES: Level.READ,
+                Area.TICKETS: Level.FULL,
+            }
+        ),
+    }
+)
+
+TIER_SCOPE: Mapping[Tier, Scope] = MappingProxyType(
+    {Tier.ADMIN: Scope.ORGANISATION, Tier.MANAGER: Scope.ORGANISATION, Tier.USER: Scope.ASSIGNED}
+)
+
+
+def validate_grant(area: str, level: str) -> tuple[Area, Level]:
+    """Parse one area→level grant, refusing unknown areas and levels beyond the area's top."""
+    try:
+        parsed_area = Area(area)
+    except ValueError:
+        raise ValueError(f"unknown area {area!r}") from None
+    parsed_level = Level.parse(level)
+    if parsed_level > AREA_MAX_LEVEL[parsed_area]:
+        top = AREA_MAX_LEVEL[parsed_area].label
+        raise ValueError(f"area {area!r} goes up to {top!r}, not {level!r}")
+    return parsed_area, parsed_level
+
+
+def validate_grants(grants: Mapping[str, str]) -> dict[Area, Level]:
+    if len(grants) > MAX_GRANTS_PER_POLICY:
+        raise ValueError(f"a policy holds at most {MAX_GRANTS_PER_POLICY} grants")
+    return dict(validate_grant(area, level) for area, level in grants.items())

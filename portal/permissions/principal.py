@@ -1,0 +1,153 @@
+"""The principal of a request: who is asking, in which organisation, with which levels."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from portal.permissions.model import Area, Level, OverrideKind, Scope, Tier
+from portal.permissions.resolve import Override, allows, effective_levels, service_scope
+from portal.permissions.tables import PolicyGrant, RolePolicy, UserRole
+from portal.users.tables import User, UserOverride
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    user_id: UUID
+    organisation_id: UUID
+    organisation_name: str
+    email: str
+    full_name: str
+    display_name: str | None
+    kind: str
+    tier: Tier
+    is_owner: bool
+    roles: tuple[str, ...]
+    levels: Mapping[Area, Level]
+    scope: Scope
+    idle_timeout_seconds: int
+    absolute_timeout_seconds: int
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.full_name
+
+    def may(self, area: Area, level: Level) -> bool:
+        return allows(self.levels, area, level)
+
+
+@dataclass(frozen=True, slots=True)
+class _Resolved:
+    roles: tuple[str, ...]
+    levels: Mapping[Area, Level]
+
+
+class _PermissionCache:
+    """Resolved permissions keyed by the user's and the organisation's permission versions.
+
+    The versions are read fresh on every request and bumped in the transaction of any change,
+    so an entry can be stale only in that it is never asked for again.
+    """
+
+    def __init__(self, max_entries: int = 50_000) -> None:
+        self._entries: OrderedDict[tuple[UUID, int, int], _Resolved] = OrderedDict()
+        self._max = max_entries
+
+    def get(self, key: tuple[UUID, int, int]) -> _Resolved | None:
+        found = self._entries.get(key)
+        if found is not None:
+            self._entries.move_to_end(key)
+        return found
+
+    def put(self, key: tuple[UUID, int, int], value: _Resolved) -> None:
+        self._entries[key] = value
+        if len(self._entries) > self._max:
+            self._entries.popitem(last=False)
+
+
+_cache = _PermissionCache()
+
+_PRINCIPAL_COLUMNS = (
+    User.id,
+    User.organisation,
+    User.email,
+    User.full_name,
+    User.display_name,
+    User.kind,
+    User.status,
+    User.tier,
+    User.is_owner,
+    User.session_epoch,
+    User.permissions_version,
+    User.organisation.name.as_alias("organisation_name"),
+    User.organisation.permissions_version.as_alias("organisation_permissions_version"),
+    User.organisation.idle_timeout_minutes.as_alias("idle_timeout_minutes"),
+    User.organisation.absolute_timeout_minutes.as_alias("absolute_timeout_minutes"),
+)
+
+
+async def load_principal(user_id: UUID, session_epoch: int | None = None) -> Principal | None:
+    """The active principal for a user id, or None when the user may not act (any more).
+
+    With ``session_epoch``, a session issued before the user's sessions were ended is refused.
+    """
+    row = await User.select(*_PRINCIPAL_COLUMNS).where(User.id == user_id).first()
+    if row is None or row["status"] != "active":
+        return None
+    if session_epoch is not None and row["session_epoch"] != session_epoch:
+        return None
+    tier = Tier(row["tier"])
+    key = (user_id, row["permissions_version"], row["organisation_permissions_version"])
+    resolved = _cache.get(key)
+    if resolved is None:
+        resolved = await _resolve(user_id, row["organisation"], tier)
+        _cache.put(key, resolved)
+    return Principal(
+        user_id=user_id,
+        organisation_id=row["organisation"],
+        organisation_name=row["organisation_name"],
+        email=row["email"],
+        full_name=row["full_name"],
+        display_name=row["display_name"],
+        kind=row["kind"],
+        tier=tier,
+        is_owner=row["is_owner"],
+        roles=resolved.roles,
+        levels=resolved.levels,
+        scope=service_scope(tier),
+        idle_timeout_seconds=row["idle_timeout_minutes"] * 60,
+        absolute_timeout_seconds=row["absolute_timeout_minutes"] * 60,
+    )
+
+
+async def _resolve(user_id: UUID, organisation_id: UUID, tier: Tier) -> _Resolved:
+    # The organisation condition makes a role of another tenant count for nothing, even if a
+    # bad write ever linked one.
+    roles = await UserRole.select(UserRole.role.id.as_alias("id"), UserRole.role.name.as_alias("name")).where(
+        (UserRole.user == user_id) & (UserRole.role.organisation == organisation_id)
+    )
+    role_ids = [role["id"] for role in roles]
+    grants: dict[Any, dict[Area, Level]] = {}
+    if role_ids:
+        rows = await PolicyGrant.select(
+            PolicyGrant.policy, PolicyGrant.area, PolicyGrant.level
+        ).where(
+            PolicyGrant.policy.is_in(
+                RolePolicy.select(RolePolicy.policy).where(RolePolicy.role.is_in(role_ids))
+            )
+        )
+        for grant in rows:
+            grants.setdefault(grant["policy"], {})[Area(grant["area"])] = Level.parse(
+                grant["level"]
+            )
+    overrides = [
+        Override(Area(o["area"]), OverrideKind(o["kind"]), Level.parse(o["level"]))
+        for o in await UserOverride.select(
+            UserOverride.area, UserOverride.kind, UserOverride.level
+        ).where(UserOverride.user == user_id)
+    ]
+    levels = effective_levels(tier, grants.values(), overrides)
+    return _Resolved(roles=tuple(sorted(role["name"] for role in roles)), levels=levels)

@@ -1,0 +1,29 @@
+"""The piccolo app: every table of the portal, and the migrations under /migrations."""
+
+from piccolo.conf.apps import AppConfig
+
+from portal.activity.tables import ActivityEvent
+from portal.organisations.tables import Organisation
+from portal.permissions.tables import PermissionPolicy, PolicyGrant, Role, RolePolicy, UserRole
+from portal.settings import PROJECT_ROOT
+from portal.users.tables import User, UserOverride
+
+TABLES = [
+    Organisation,
+    User,
+    UserOverride,
+    PermissionPolicy,
+    PolicyGrant,
+    Role,
+    RolePolicy,
+    UserRole,
+    ActivityEvent,
+]
+
+APP_CONFIG = AppConfig(
+    app_name="portal",
+    migrations_folder_path=str(PROJECT_ROOT / "migrations"),
+    table_classes=TABLES,
+    migration_dependencies=[],
+    commands=[],
+)

@@ -1,0 +1,133 @@
+"""Settings read once from the environment into one typed object.
+
+With nothing set, the portal runs embedded: SQLite and a session store under the data
+directory, workers in-process, mail kept in a local outbox.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class SettingsError(ValueError):
+    """A configuration value is wrong; the message names the variable."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    redis_url: str | None
+    secret_key: str
+    smtp_url: str | None
+    base_url: str
+    demo_password: str | None
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite:")
+
+    @property
+    def sqlite_path(self) -> Path:
+        return Path(urlsplit(self.database_url).path)
+
+    @property
+    def embedded(self) -> bool:
+        """Workers in-process with an in-memory broker: no Redis configured."""
+        return self.redis_url is None
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+
+def data_dir_from(environ: Mapping[str, str]) -> Path:
+    return Path(environ.get("PORTAL_DATA_DIR") or Path.cwd() / "var").resolve()
+
+
+def database_url_from(environ: Mapping[str, str]) -> str:
+    """The database to use: DATABASE_URL, else a SQLite file in the data directory."""
+    url = environ.get("DATABASE_URL", "").strip()
+    if not url:
+        return f"sqlite://{data_dir_from(environ) / 'portal.sqlite3'}"
+    scheme = urlsplit(url).scheme
+    if scheme in ("postgres", "postgresql"):
+        if not urlsplit(url).hostname and "host=" not in url:
+            raise SettingsError(f"DATABASE_URL: no host in {redact(url)!r}")
+        return url
+    if scheme == "sqlite":
+        if not urlsplit(url).path:
+            raise SettingsError("DATABASE_URL: a sqlite URL needs a file path, sqlite:///path")
+        return url
+    raise SettingsError(
+        f"DATABASE_URL: expected postgresql://... or sqlite:///path, got {redact(url)!r}"
+    )
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    data_dir = data_dir_from(env)
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url_from(env),
+        redis_url=_optional_url(env, "REDIS_URL", ("redis", "rediss", "unix")),
+        secret_key=_secret_key(env, data_dir),
+        smtp_url=_optional_url(env, "SMTP_URL", ("smtp", "smtps")),
+        base_url=_base_url(env),
+        demo_password=env.get("PORTAL_DEMO_PASSWORD") or None,
+    )
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return url.replace(f":{parts.password}@", ":***@", 1)
+
+
+def _optional_url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | None:
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    if urlsplit(value).scheme not in schemes:
+        wanted = " or ".join(f"{s}://" for s in schemes)
+        raise SettingsError(f"{name}: expected {wanted}..., got {redact(value)!r}")
+    return value
+
+
+def _base_url(env: Mapping[str, str]) -> str:
+    value = env.get("BASE_URL", "").strip() or "http://127.0.0.1:8000"
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SettingsError(f"BASE_URL: expected http(s)://host[:port], got {value!r}")
+    return value.rstrip("/")
+
+
+def _secret_key(env: Mapping[str, str], data_dir: Path) -> str:
+    value = env.get("SECRET_KEY", "")
+    if value:
+        if len(value) < MIN_SECRET_KEY_LENGTH:
+            raise SettingsError(
+                f"SECRET_KEY: must be at least {MIN_SECRET_KEY_LENGTH} characters long"
+            )
+        return value
+    if env.get("DATABASE_URL", "").startswith("postgres"):
+        # Several web processes must share the key; a per-machine file would split them.
+        raise SettingsError("SECRET_KEY: required when DATABASE_URL points at PostgreSQL")
+    key_file = data_dir / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
