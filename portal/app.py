@@ -47,9 +47,7 @@ def create_app(settings: Settings) -> Litestar:
     if redis is None:
         session_dir.mkdir(parents=True, exist_ok=True)
     store: Store = (
-        RedisStore(redis, namespace="portal")
-        if redis is not None
-        else FileStore(path=session_dir)
+        RedisStore(redis, namespace="portal") if redis is not None else FileStore(path=session_dir)
     )
     secure = settings.secure_cookies
     state: dict[str, Any] = {

@@ -32,7 +32,9 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--data-dir", type=click.Path(path_type=Path), help="Where the embedded mode keeps its files.")
+@click.option(
+    "--data-dir", type=click.Path(path_type=Path), help="Where the embedded mode keeps its files."
+)
 def migrate(data_dir: Path | None) -> None:
     """Apply the database migrations."""
     _apply_data_dir(data_dir)
@@ -46,9 +48,16 @@ def migrate(data_dir: Path | None) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--data-dir", type=click.Path(path_type=Path), help="Where the embedded mode keeps its files.")
-@click.option("--web-workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Web processes (production shape only).")
+@click.option(
+    "--data-dir", type=click.Path(path_type=Path), help="Where the embedded mode keeps its files."
+)
+@click.option(
+    "--web-workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Web processes (production shape only).",
+)
 def run(host: str, port: int, data_dir: Path | None, web_workers: int) -> None:
     """Serve the portal. With nothing configured: SQLite, in-process workers and a demo."""
     _apply_data_dir(data_dir)
@@ -65,7 +74,7 @@ def run(host: str, port: int, data_dir: Path | None, web_workers: int) -> None:
     if settings.uses_sqlite or os.environ.get("PORTAL_DEMO") == "1":
         password = demo_password(settings.data_dir, settings.demo_password)
         demo = asyncio.run(_seed_demo(password, ensure_demo_organisation))
-        click.echo("Demo organisation \"Acme\" " + ("created." if demo.created else "is ready."))
+        click.echo('Demo organisation "Acme" ' + ("created." if demo.created else "is ready."))
         for email in demo.emails:
             click.echo(f"  sign in as {email}")
         click.echo(f"  password: {demo.password}")
@@ -148,7 +157,9 @@ def org_create(name: str, owner_email: str, owner_name: str, data_dir: Path | No
     async def create() -> None:
         await db.start()
         try:
-            await create_organisation(name, NewMember(owner_email, owner_name, Tier.ADMIN, password))
+            await create_organisation(
+                name, NewMember(owner_email, owner_name, Tier.ADMIN, password)
+            )
         finally:
             await db.stop()
 

@@ -21,7 +21,20 @@ def engine_for(database_url: str) -> Engine:  # type: ignore[type-arg]
         path.parent.mkdir(parents=True, exist_ok=True)
         # A long busy timeout: the embedded mode serialises writers on the file lock.
         return SQLiteEngine(path=str(path), timeout=30)
-    return PostgresEngine(config={"dsn": database_url, "min_size": 1, "max_size": 10})
+    config: dict[str, object] = {"dsn": database_url}
+    if pool_size() > 0:
+        # Without a pool piccolo hands the config to asyncpg.connect, which knows no sizes.
+        config.update(min_size=1, max_size=pool_size())
+    return PostgresEngine(config=config)
+
+
+def pool_size() -> int:
+    """DATABASE_POOL_MAX connections per process; 0 opens a connection per query instead (the
+    test suite does, because its client runs the app on another event loop)."""
+    raw = os.environ.get("DATABASE_POOL_MAX", "10")
+    if not raw.isdigit() or int(raw) > 1000:
+        raise ValueError(f"DATABASE_POOL_MAX: expected a whole number from 0 to 1000, got {raw!r}")
+    return int(raw)
 
 
 def engine() -> Engine:  # type: ignore[type-arg]
@@ -43,7 +56,8 @@ def write_transaction():  # type: ignore[no-untyped-def]
 async def start() -> None:
     db = engine()
     if isinstance(db, PostgresEngine):
-        await db.start_connection_pool()
+        if pool_size() > 0:
+            await db.start_connection_pool()
     elif isinstance(db, SQLiteEngine):
         # WAL lets readers go on while a writer holds the lock; the setting lives in the file.
         await db.run_ddl("PRAGMA journal_mode=WAL")

@@ -87,7 +87,12 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
 def error_page(request: Request[Any, Any, Any], status: int, message: str) -> Response[Any]:
     title = PAGE_TITLES.get(status, "Error")
     return page(
-        request, "errors/error.html", status_code=status, status=status, title=title, message=message
+        request,
+        "errors/error.html",
+        status_code=status,
+        status=status,
+        title=title,
+        message=message,
     )
 
 

@@ -18,7 +18,9 @@ from portal.settings import load_settings
 def _make_broker() -> dramatiq.Broker:
     redis_url = load_settings().redis_url
     if redis_url:
-        return RedisBroker(url=redis_url, namespace=os.environ.get("PORTAL_QUEUE_NAMESPACE", "portal"))
+        return RedisBroker(
+            url=redis_url, namespace=os.environ.get("PORTAL_QUEUE_NAMESPACE", "portal")
+        )
     return StubBroker()
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, get
+from litestar.di import NamedDependency
 from litestar.response import Template
 
 from portal.activity.tables import ActivityEvent
 from portal.pages import page
-from portal.permissions.principal import Principal
 from portal.permissions.guards import requires
 from portal.permissions.model import Area, Level
+from portal.permissions.principal import Principal
 
 PAGE_SIZE = 100
 
@@ -25,7 +26,9 @@ ACTION_LABELS = {
 
 
 @get("/settings/activity", opt=requires(Area.ACTIVITY_LOG, Level.READ), include_in_schema=False)
-async def activity_page(request: Request[Any, Any, Any], principal: Principal) -> Template:
+async def activity_page(
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal]
+) -> Template:
     events = (
         await ActivityEvent.select(
             ActivityEvent.occurred_at,

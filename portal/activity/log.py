@@ -24,7 +24,7 @@ async def log_action(
     organisation_id: UUID | None,
     actor_id: UUID | None = None,
     subject_id: UUID | None = None,
-    origin: RequestOrigin = RequestOrigin(),  # noqa: B008 - frozen, so sharing it is safe
+    origin: RequestOrigin = RequestOrigin(),
     method: str = "",
     reason: str = "",
     data: Mapping[str, Any] | None = None,

@@ -6,9 +6,10 @@ from uuid import UUID
 
 import msgspec
 from litestar import get
+from litestar.di import NamedDependency
 
-from portal.permissions.principal import Principal
 from portal.permissions.guards import signed_in
+from portal.permissions.principal import Principal
 
 
 class OrganisationOut(msgspec.Struct):
@@ -31,7 +32,7 @@ class MeOut(msgspec.Struct):
 
 
 @get("/api/v1/me", opt=signed_in(), tags=["account"], summary="The signed-in principal")
-async def me(principal: Principal) -> MeOut:
+async def me(principal: NamedDependency[Principal]) -> MeOut:
     return MeOut(
         id=principal.user_id,
         email=principal.email,
@@ -41,7 +42,9 @@ async def me(principal: Principal) -> MeOut:
         tier=principal.tier.value,
         is_owner=principal.is_owner,
         scope=principal.scope.value,
-        organisation=OrganisationOut(id=principal.organisation_id, name=principal.organisation_name),
+        organisation=OrganisationOut(
+            id=principal.organisation_id, name=principal.organisation_name
+        ),
         roles=list(principal.roles),
         permissions={area.value: level.label for area, level in principal.levels.items()},
     )

@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from portal.activity.log import RequestOrigin, log_action
@@ -47,7 +48,10 @@ def _session_cookie(request: Request[Any, Any, Any], value: str, *, expire: bool
 
 
 @get("/sign-in", opt=public(), include_in_schema=False)
-async def sign_in_page(request: Request[Any, Any, Any], next: str | None = None) -> Response[Any]:  # noqa: A002
+async def sign_in_page(
+    request: Request[Any, Any, Any],
+    next: FromQuery[str | None] = None,
+) -> Response[Any]:
     if principal_of(request) is not None:
         return Redirect(safe_next(next), status_code=303)
     return page(request, "auth/sign_in.html", next=safe_next(next), email="", error=None)
@@ -101,4 +105,6 @@ async def sign_out(request: Request[Any, Any, Any]) -> Response[Any]:
                 subject_id=principal.user_id,
                 origin=request_origin(request),
             )
-    return Redirect("/sign-in", status_code=303, cookies=[_session_cookie(request, "", expire=True)])
+    return Redirect(
+        "/sign-in", status_code=303, cookies=[_session_cookie(request, "", expire=True)]
+    )

@@ -9,8 +9,8 @@ from __future__ import annotations
 import time
 
 from litestar.connection import ASGIConnection
-from litestar.middleware import ASGIMiddleware
 from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from portal.auth.sessions import SessionStore

@@ -126,9 +126,9 @@ async def load_principal(user_id: UUID, session_epoch: int | None = None) -> Pri
 async def _resolve(user_id: UUID, organisation_id: UUID, tier: Tier) -> _Resolved:
     # The organisation condition makes a role of another tenant count for nothing, even if a
     # bad write ever linked one.
-    roles = await UserRole.select(UserRole.role.id.as_alias("id"), UserRole.role.name.as_alias("name")).where(
-        (UserRole.user == user_id) & (UserRole.role.organisation == organisation_id)
-    )
+    roles = await UserRole.select(
+        UserRole.role.id.as_alias("id"), UserRole.role.name.as_alias("name")
+    ).where((UserRole.user == user_id) & (UserRole.role.organisation == organisation_id))
     role_ids = [role["id"] for role in roles]
     grants: dict[Any, dict[Area, Level]] = {}
     if role_ids:

@@ -1,0 +1,152 @@
+"""Shared fixtures: a real database (SQLite or PostgreSQL), migrated once per run and emptied
+before each test that touches it, the app served in-process, and members to sign in as."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from tests.database import configure_environment, drop_database
+
+DATA_DIR = configure_environment()
+
+# Imported only now: the environment above decides which engine piccolo binds.
+from litestar import Litestar  # noqa: E402
+from litestar.testing import AsyncTestClient  # noqa: E402
+
+from portal import db  # noqa: E402
+from portal.app import create_app  # noqa: E402
+from portal.migrate import migrate  # noqa: E402
+from portal.organisations.service import NewMember, add_member, create_organisation  # noqa: E402
+from portal.permissions.model import Tier  # noqa: E402
+from portal.piccolo_app import TABLES  # noqa: E402
+from portal.settings import Settings, load_settings  # noqa: E402
+
+PASSWORD = "correct horse battery staple 42"
+BASE_URL = "http://testserver.local"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    drop_database()
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    return DATA_DIR
+
+
+@pytest.fixture(scope="session")
+def migrated() -> None:
+    asyncio.run(migrate())
+
+
+@pytest.fixture
+async def database(migrated: None) -> AsyncIterator[None]:
+    """An empty, migrated database for one test."""
+    await db.start()
+    for table in reversed(TABLES):
+        await table.delete(force=True)
+    try:
+        yield
+    finally:
+        await db.stop()
+
+
+@pytest.fixture
+def settings(database: None) -> Settings:
+    return load_settings()
+
+
+@pytest.fixture
+def app(settings: Settings) -> Litestar:
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app, base_url=BASE_URL) as test_client:
+        yield test_client
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    id: UUID
+    organisation_id: UUID
+    email: str
+    tier: Tier
+    password: str = PASSWORD
+
+
+@dataclass(frozen=True, slots=True)
+class Tenant:
+    id: UUID
+    name: str
+    admin: Member
+    manager: Member
+    user: Member
+
+
+async def make_tenant(name: str) -> Tenant:
+    """An organisation with an owner-admin, a manager and a user, all active."""
+    slug = name.lower().replace(" ", "-")
+    admin_email = f"admin@{slug}.example"
+    organisation_id = await create_organisation(
+        name, NewMember(admin_email, f"{name} Admin", Tier.ADMIN, PASSWORD)
+    )
+    from portal.users.tables import User
+
+    admin_id = (await User.select(User.id).where(User.email == admin_email).first())["id"]
+    members: dict[Tier, Member] = {
+        Tier.ADMIN: Member(admin_id, organisation_id, admin_email, Tier.ADMIN)
+    }
+    async with db.write_transaction():
+        for tier in (Tier.MANAGER, Tier.USER):
+            email = f"{tier.value}@{slug}.example"
+            user_id = await add_member(
+                organisation_id, name, NewMember(email, f"{name} {tier.value}", tier, PASSWORD)
+            )
+            members[tier] = Member(user_id, organisation_id, email, tier)
+    return Tenant(
+        organisation_id, name, members[Tier.ADMIN], members[Tier.MANAGER], members[Tier.USER]
+    )
+
+
+@pytest.fixture
+async def acme(database: None) -> Tenant:
+    return await make_tenant("Acme")
+
+
+@pytest.fixture
+async def globex(database: None) -> Tenant:
+    return await make_tenant("Globex")
+
+
+def csrf_token(client: AsyncTestClient[Any]) -> str:
+    token = client.cookies.get("csrftoken")
+    assert token, "no CSRF cookie yet: GET a page first"
+    return token
+
+
+async def sign_in(client: AsyncTestClient[Any], email: str, password: str = PASSWORD) -> Any:
+    """Sign in through the real form, as a browser would; returns the POST response."""
+    await client.get("/sign-in")
+    return await client.post(
+        "/sign-in",
+        data={"email": email, "password": password, "_csrf_token": csrf_token(client)},
+        follow_redirects=False,
+    )
+
+
+@pytest.fixture
+def env_restorer() -> Iterator[dict[str, str]]:
+    saved = dict(os.environ)
+    yield os.environ  # type: ignore[misc]
+    os.environ.clear()
+    os.environ.update(saved)
