@@ -16,7 +16,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from portal.auth.sessions import SessionStore
 from portal.permissions.principal import load_principal
 
-SESSION_TOKEN_KEY = "portal.session_token"
+SESSION_TOKEN_KEY = "portal.session_token"  # noqa: S105 - a state key, not a secret
 
 
 class PrincipalMiddleware(ASGIMiddleware):

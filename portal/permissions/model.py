@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from enum import Enum, IntEnum
+from enum import IntEnum, StrEnum
 from types import MappingProxyType
 
 MAX_GRANTS_PER_POLICY = 100
 
 
-class Area(str, Enum):
+class Area(StrEnum):
     USERS = "users"
     ROLES = "roles"
     SECURITY_SETTINGS = "security_settings"
@@ -57,20 +57,20 @@ AREA_MAX_LEVEL: Mapping[Area, Level] = MappingProxyType(
 )
 
 
-class Tier(str, Enum):
+class Tier(StrEnum):
     ADMIN = "admin"
     MANAGER = "manager"
     USER = "user"
 
 
-class Scope(str, Enum):
+class Scope(StrEnum):
     """Which services a principal sees."""
 
     ASSIGNED = "assigned"
     ORGANISATION = "organisation"
 
 
-class OverrideKind(str, Enum):
+class OverrideKind(StrEnum):
     GRANT = "grant"
     RESTRICT = "restrict"
 

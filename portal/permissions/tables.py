@@ -16,7 +16,7 @@ class PermissionPolicy(Table, tablename="permission_policy"):
     description = Varchar(length=500, default="")
     created_at = Timestamptz(default=TimestamptzNow())
 
-    # Unique (organisation, name): a unique index made in the migration (SQLite cannot add constraints).
+    # Unique (organisation, name): a unique index, made in the second migration.
 
 
 class PolicyGrant(Table, tablename="policy_grant"):
@@ -25,7 +25,7 @@ class PolicyGrant(Table, tablename="policy_grant"):
     area = Varchar(length=40)
     level = Varchar(length=16)
 
-    # Unique (policy, area): a unique index made in the migration (SQLite cannot add constraints).
+    # Unique (policy, area): a unique index, made in the second migration.
 
 
 class Role(Table, tablename="role"):
@@ -37,7 +37,7 @@ class Role(Table, tablename="role"):
     description = Varchar(length=500, default="")
     created_at = Timestamptz(default=TimestamptzNow())
 
-    # Unique (organisation, name): a unique index made in the migration (SQLite cannot add constraints).
+    # Unique (organisation, name): a unique index, made in the second migration.
 
 
 class RolePolicy(Table, tablename="role_policy"):
@@ -45,7 +45,7 @@ class RolePolicy(Table, tablename="role_policy"):
     role = ForeignKey(Role, on_delete=OnDelete.cascade, null=False, index=True)
     policy = ForeignKey(PermissionPolicy, on_delete=OnDelete.restrict, null=False, index=True)
 
-    # Unique (role, policy): a unique index made in the migration (SQLite cannot add constraints).
+    # Unique (role, policy): a unique index, made in the second migration.
 
 
 class UserRole(Table, tablename="user_role"):
@@ -53,4 +53,4 @@ class UserRole(Table, tablename="user_role"):
     user = ForeignKey(User, on_delete=OnDelete.cascade, null=False, index=True)
     role = ForeignKey(Role, on_delete=OnDelete.restrict, null=False, index=True)
 
-    # Unique (user, role): a unique index made in the migration (SQLite cannot add constraints).
+    # Unique (user, role): a unique index, made in the second migration.

@@ -46,4 +46,4 @@ class UserOverride(Table, tablename="user_override"):
     kind = Varchar(length=16)
     level = Varchar(length=16)
 
-    # Unique (user, area, kind): a unique index made in the migration (SQLite cannot add constraints).
+    # Unique (user, area, kind): a unique index, made in the second migration.
