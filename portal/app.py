@@ -31,6 +31,7 @@ from portal.health.handlers import health, ready
 from portal.pages import NavItem
 from portal.permissions.guards import authorize, current_principal, public
 from portal.permissions.handlers import roles_page
+from portal.security_headers import add_security_headers
 from portal.settings import PROJECT_ROOT, Settings
 
 NAVIGATION = (
@@ -100,6 +101,7 @@ def create_app(settings: Settings) -> Litestar:
             openapi_router=Router("/schema", route_handlers=[], opt=public()),
         ),
         exception_handlers={HTTPException: handle_http_exception, Exception: handle_unexpected},
+        after_request=add_security_headers,
         on_startup=[db.start],
         on_shutdown=[db.stop, close_redis],
         state=State(state),

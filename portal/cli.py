@@ -7,10 +7,14 @@ import os
 import secrets
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from portal.settings import SettingsError, load_settings
+if TYPE_CHECKING:
+    from portal.demo import DemoSignIn
+
+from portal.settings import Settings, SettingsError, load_settings
 
 
 def _apply_data_dir(data_dir: Path | None) -> None:
@@ -19,7 +23,7 @@ def _apply_data_dir(data_dir: Path | None) -> None:
         os.environ["PORTAL_DATA_DIR"] = str(data_dir.resolve())
 
 
-def _settings_or_exit():  # type: ignore[no-untyped-def]
+def _settings_or_exit() -> Settings:
     try:
         return load_settings()
     except SettingsError as error:
@@ -67,13 +71,13 @@ def run(host: str, port: int, data_dir: Path | None, web_workers: int) -> None:
         settings = _settings_or_exit()
     import uvicorn
 
-    from portal.demo import demo_password, ensure_demo_organisation
+    from portal.demo import demo_password
     from portal.migrate import migrate as run_migrations
 
     asyncio.run(run_migrations())
     if settings.uses_sqlite or os.environ.get("PORTAL_DEMO") == "1":
         password = demo_password(settings.data_dir, settings.demo_password)
-        demo = asyncio.run(_seed_demo(password, ensure_demo_organisation))
+        demo = asyncio.run(_seed_demo(password))
         click.echo('Demo organisation "Acme" ' + ("created." if demo.created else "is ready."))
         for email in demo.emails:
             click.echo(f"  sign in as {email}")
@@ -103,12 +107,13 @@ def run(host: str, port: int, data_dir: Path | None, web_workers: int) -> None:
             workers.stop()
 
 
-async def _seed_demo(password: str, ensure):  # type: ignore[no-untyped-def]
+async def _seed_demo(password: str) -> DemoSignIn:
     from portal import db
+    from portal.demo import ensure_demo_organisation
 
     await db.start()
     try:
-        return await ensure(password)
+        return await ensure_demo_organisation(password)
     finally:
         await db.stop()
 

@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import os
+import sqlite3
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
+import asyncpg
 from piccolo.engine.base import Engine
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
+from portal.settings import database_pool_max_from
+
 PICCOLO_CONF = "portal.piccolo_conf"
+
+# What a unique index raises on each database, for callers that turn a race into a message.
+UNIQUE_VIOLATIONS: tuple[type[Exception], ...] = (
+    sqlite3.IntegrityError,
+    asyncpg.exceptions.UniqueViolationError,
+)
 os.environ.setdefault("PICCOLO_CONF", PICCOLO_CONF)
 
 
@@ -29,12 +41,7 @@ def engine_for(database_url: str) -> Engine:  # type: ignore[type-arg]
 
 
 def pool_size() -> int:
-    """DATABASE_POOL_MAX connections per process; 0 opens a connection per query instead (the
-    test suite does, because its client runs the app on another event loop)."""
-    raw = os.environ.get("DATABASE_POOL_MAX", "10")
-    if not raw.isdigit() or int(raw) > 1000:
-        raise ValueError(f"DATABASE_POOL_MAX: expected a whole number from 0 to 1000, got {raw!r}")
-    return int(raw)
+    return database_pool_max_from(os.environ)
 
 
 def engine() -> Engine:  # type: ignore[type-arg]
@@ -44,13 +51,14 @@ def engine() -> Engine:  # type: ignore[type-arg]
     return found
 
 
-def write_transaction():  # type: ignore[no-untyped-def]
+def write_transaction() -> AbstractAsyncContextManager[Any]:
     """A transaction for read-then-write work: IMMEDIATE on SQLite so the write lock is taken
     up front instead of failing on upgrade."""
     db = engine()
     if isinstance(db, SQLiteEngine):
         return db.transaction(transaction_type=TransactionType.immediate)
-    return db.transaction()
+    transaction: AbstractAsyncContextManager[Any] = db.transaction()
+    return transaction
 
 
 async def start() -> None:

@@ -30,6 +30,7 @@ class Settings:
     smtp_url: str | None
     base_url: str
     demo_password: str | None
+    database_pool_max: int = 10
 
     @property
     def uses_sqlite(self) -> bool:
@@ -72,6 +73,17 @@ def database_url_from(environ: Mapping[str, str]) -> str:
     )
 
 
+def database_pool_max_from(environ: Mapping[str, str]) -> int:
+    """Connections per process; 0 opens one per query instead (the tests need that, because
+    their client serves the app on another event loop, and a pool cannot span two loops)."""
+    raw = environ.get("DATABASE_POOL_MAX", "10").strip()
+    if not raw.isdigit() or int(raw) > 1000:
+        raise SettingsError(
+            f"DATABASE_POOL_MAX: expected a whole number from 0 to 1000, got {raw!r}"
+        )
+    return int(raw)
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     data_dir = data_dir_from(env)
@@ -83,6 +95,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         smtp_url=_optional_url(env, "SMTP_URL", ("smtp", "smtps")),
         base_url=_base_url(env),
         demo_password=env.get("PORTAL_DEMO_PASSWORD") or None,
+        database_pool_max=database_pool_max_from(env),
     )
 
 

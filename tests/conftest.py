@@ -102,7 +102,9 @@ async def make_tenant(name: str) -> Tenant:
     )
     from portal.users.tables import User
 
-    admin_id = (await User.select(User.id).where(User.email == admin_email).first())["id"]
+    admin = await User.select(User.id).where(User.email == admin_email).first()
+    assert admin is not None
+    admin_id = admin["id"]
     members: dict[Tier, Member] = {
         Tier.ADMIN: Member(admin_id, organisation_id, admin_email, Tier.ADMIN)
     }

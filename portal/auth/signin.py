@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
+
+from piccolo.columns import Column
 
 from portal.activity.log import RequestOrigin, log_action
 from portal.auth.passwords import hash_password, needs_rehash, verify_password
@@ -59,7 +62,7 @@ async def authenticate(email: str, password: str, origin: RequestOrigin) -> Sign
             )
             return None
         assert user is not None
-        changes: dict[object, object] = {User.last_sign_in_at: datetime.now(UTC)}
+        changes: dict[Column | str, Any] = {User.last_sign_in_at: datetime.now(UTC)}
         if needs_rehash(user["password_hash"]):
             changes[User.password_hash] = hash_password(password)
         await User.update(changes).where(User.id == user["id"])

@@ -8,7 +8,7 @@ from uuid import UUID
 from portal.activity.log import log_action
 from portal.auth.password_policy import PasswordRules, password_problems
 from portal.auth.passwords import hash_password
-from portal.db import write_transaction
+from portal.db import UNIQUE_VIOLATIONS, write_transaction
 from portal.organisations.tables import Organisation
 from portal.permissions.model import Tier
 from portal.users.emails import is_valid_email, normalise_email
@@ -38,6 +38,16 @@ async def create_organisation(name: str, owner: NewMember) -> UUID:
     name = " ".join(name.split())
     if not name or len(name) > MAX_NAME_LENGTH:
         raise OrganisationError(f"The organisation name must be 1 to {MAX_NAME_LENGTH} characters.")
+    try:
+        return await _create(name, owner)
+    except UNIQUE_VIOLATIONS as error:
+        # Two operators racing with the same name or email: the database keeps one.
+        raise OrganisationError(
+            "That organisation name or owner email was taken a moment ago."
+        ) from error
+
+
+async def _create(name: str, owner: NewMember) -> UUID:
     async with write_transaction():
         if await Organisation.exists().where(Organisation.name_key == organisation_key(name)):
             raise OrganisationError(f"An organisation named {name!r} already exists.")
@@ -79,4 +89,4 @@ async def add_member(
         subject_id=user.id,
         data={"email": email, "tier": member.tier.value, "owner": is_owner},
     )
-    return user.id  # type: ignore[no-any-return]
+    return user.id

@@ -1,0 +1,130 @@
+"""Deny by default, proven on the app as registered: every route declares its access rule,
+public routes are an explicit list, and each tier gets the expected status on every route."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.routes import HTTPRoute
+from litestar.testing import AsyncTestClient
+
+from portal.activity.tables import ActivityEvent
+from portal.permissions.guards import access_of
+from tests.conftest import BASE_URL, Tenant, sign_in
+
+PUBLIC_ROUTES = {
+    ("GET", "/sign-in"),
+    ("POST", "/sign-in"),
+    ("GET", "/health"),
+    ("GET", "/ready"),
+    ("GET", "/static/{file_path:path}"),
+    ("GET", "/schema"),
+    ("GET", "/schema/openapi.json"),
+    ("GET", "/schema/{path:str}"),
+}
+
+# Expected status per route for: anonymous, admin, manager, user.
+EXPECTED: dict[tuple[str, str], tuple[int, int, int, int]] = {
+    ("GET", "/"): (303, 200, 200, 200),
+    ("GET", "/account"): (303, 200, 200, 200),
+    ("GET", "/settings/roles"): (303, 200, 403, 403),
+    ("GET", "/settings/activity"): (303, 200, 403, 403),
+    ("GET", "/api/v1/me"): (401, 200, 200, 200),
+    ("POST", "/sign-out"): (403, 303, 303, 303),
+    ("GET", "/sign-in"): (200, 303, 303, 303),
+    ("POST", "/sign-in"): (403, 401, 401, 401),
+    ("GET", "/health"): (200, 200, 200, 200),
+    ("GET", "/ready"): (200, 200, 200, 200),
+    ("GET", "/static/{file_path:path}"): (200, 200, 200, 200),
+    ("GET", "/schema"): (200, 200, 200, 200),
+    ("GET", "/schema/openapi.json"): (200, 200, 200, 200),
+    ("GET", "/schema/{path:str}"): (404, 404, 404, 404),
+}
+CONCRETE_PATH = {
+    "/static/{file_path:path}": "/static/portal.css",
+    "/schema/{path:str}": "/schema/no-such-render-plugin",
+}
+
+
+def registered_routes(app: Litestar) -> list[tuple[str, str, Any]]:
+    found: list[tuple[str, str, Any]] = []
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            for method in sorted(handler.http_methods - {"HEAD", "OPTIONS"}):
+                found.append((str(method), route.path, handler))
+    return found
+
+
+def test_every_route_declares_an_access_rule(app: Litestar) -> None:
+    routes = registered_routes(app)
+    assert len(routes) >= len(EXPECTED)
+    undeclared = [(m, p) for m, p, handler in routes if access_of(handler) is None]
+    assert undeclared == [], f"routes without an access rule: {undeclared}"
+    public = {(m, p) for m, p, handler in routes if access_of(handler).public}  # type: ignore[union-attr]
+    assert public == PUBLIC_ROUTES
+
+
+def test_the_status_matrix_covers_every_route(app: Litestar) -> None:
+    assert {(m, p) for m, p, _ in registered_routes(app)} == set(EXPECTED)
+
+
+async def test_a_route_without_a_rule_is_refused_to_everybody(acme: Tenant, app: Litestar) -> None:
+    from litestar import get
+
+    @get("/undeclared")
+    async def undeclared() -> str:
+        return "should never be served"
+
+    app.register(undeclared)
+    async with AsyncTestClient(app, base_url=BASE_URL) as client:
+        await sign_in(client, acme.admin.email)
+        response = await client.get("/undeclared")
+        assert response.status_code == 403
+        assert "should never be served" not in response.text
+
+
+async def _status(client: AsyncTestClient[Litestar], method: str, path: str) -> int:
+    url = CONCRETE_PATH.get(path, path)
+    headers = {}
+    data = None
+    if method == "POST":
+        token = client.cookies.get("csrftoken")
+        if token:
+            headers["x-csrftoken"] = token
+        data = {"email": "someone@example.com", "password": "wrong password!!"}
+    response = await client.request(method, url, headers=headers, data=data, follow_redirects=False)
+    return response.status_code
+
+
+@pytest.mark.parametrize("who", ["anonymous", "admin", "manager", "user"])
+async def test_each_tier_gets_the_expected_status_on_every_route(
+    who: str, app: Litestar, acme: Tenant
+) -> None:
+    column = ["anonymous", "admin", "manager", "user"].index(who)
+    observed = {}
+    for (method, path), statuses in EXPECTED.items():
+        # A fresh client per route: sign-out would otherwise end the session for the rest.
+        async with AsyncTestClient(app, base_url=BASE_URL) as client:
+            if who != "anonymous":
+                await sign_in(client, getattr(acme, who).email)
+            observed[(method, path)] = (await _status(client, method, path), statuses[column])
+    wrong = {route: pair for route, pair in observed.items() if pair[0] != pair[1]}
+    assert wrong == {}, f"(observed, expected) for {who}: {wrong}"
+
+
+async def test_another_organisation_sees_nothing_of_acme(
+    client: AsyncTestClient[Litestar], acme: Tenant, globex: Tenant
+) -> None:
+    await sign_in(client, acme.admin.email)
+    await sign_in(client, globex.admin.email)
+    me = (await client.get("/api/v1/me")).json()
+    assert me["organisation"] == {"id": str(globex.id), "name": "Globex"}
+    page = await client.get("/settings/activity")
+    assert page.status_code == 200
+    assert acme.admin.email not in page.text and "Acme Admin" not in page.text
+    acme_events = await ActivityEvent.count().where(ActivityEvent.organisation == acme.id)
+    assert acme_events > 0  # there was something to leak

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import dataclasses
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from redis.asyncio import Redis
+
+from portal.app import create_app
+from portal.settings import Settings
+from tests.conftest import BASE_URL, Tenant, sign_in
+
+REDIS_URL = "redis://127.0.0.1:6379/14"
+NOTHING_LISTENS = "redis://127.0.0.1:1/0"
+
+
+async def test_me_describes_the_principal(client: AsyncTestClient[Litestar], acme: Tenant) -> None:
+    await sign_in(client, acme.manager.email)
+    body = (await client.get("/api/v1/me")).json()
+    assert body["email"] == acme.manager.email
+    assert body["tier"] == "manager"
+    assert body["is_owner"] is False
+    assert body["scope"] == "organisation"
+    assert body["organisation"] == {"id": str(acme.id), "name": "Acme"}
+    assert body["permissions"]["orders"] == "full"
+    assert body["permissions"]["users"] == "none"
+    assert body["permissions"]["approvals"] == "none"
+    assert body["roles"] == []
+
+
+async def test_api_errors_have_one_structured_shape(client: AsyncTestClient[Litestar]) -> None:
+    unauthenticated = await client.get("/api/v1/me")
+    assert unauthenticated.status_code == 401
+    assert unauthenticated.json() == {
+        "error": {
+            "status": 401,
+            "code": "not_authenticated",
+            "message": "Sign in to continue.",
+            "details": [],
+        }
+    }
+    missing = await client.get("/api/v1/nothing-here")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == "not_found"
+    wrong_method = await client.delete("/api/v1/me")
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["error"]["code"] == "method_not_allowed"
+
+
+async def test_pages_show_friendly_errors(client: AsyncTestClient[Litestar], acme: Tenant) -> None:
+    await sign_in(client, acme.user.email)
+    missing = await client.get("/no/such/page")
+    assert missing.status_code == 404
+    assert "We could not find that page" in missing.text
+    assert "text/html" in missing.headers["content-type"]
+    forbidden = await client.get("/settings/activity")
+    assert forbidden.status_code == 403
+    assert "You do not have access to this" in forbidden.text
+
+
+async def test_openapi_document_lists_the_api(client: AsyncTestClient[Litestar]) -> None:
+    document = (await client.get("/schema/openapi.json")).json()
+    assert "/api/v1/me" in document["paths"]
+    assert "/sign-in" not in document["paths"]
+
+
+async def test_health_needs_no_sign_in(client: AsyncTestClient[Litestar]) -> None:
+    response = await client.get("/health")
+    assert response.json() == {"status": "ok"}
+    assert "set-cookie" not in response.headers
+
+
+async def test_ready_checks_the_database(client: AsyncTestClient[Litestar]) -> None:
+    response = await client.get("/ready")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "checks": {"database": "ok"}}
+
+
+async def test_ready_reports_redis_down(settings: Settings) -> None:
+    app = create_app(dataclasses.replace(settings, redis_url=NOTHING_LISTENS))
+    async with AsyncTestClient(app, base_url=BASE_URL) as client:
+        response = await client.get("/ready")
+    assert response.status_code == 503
+    assert response.json()["checks"] == {"database": "ok", "redis": "unreachable"}
+
+
+async def test_sessions_live_in_redis_when_configured(settings: Settings, acme: Tenant) -> None:
+    redis = Redis.from_url(REDIS_URL)
+    await redis.flushdb()
+    app = create_app(dataclasses.replace(settings, redis_url=REDIS_URL))
+    try:
+        async with AsyncTestClient(app, base_url=BASE_URL) as client:
+            assert (await client.get("/ready")).json()["checks"]["redis"] == "ok"
+            await sign_in(client, acme.admin.email)
+            token = client.cookies["portal_session"]
+            keys = [key.decode() async for key in redis.scan_iter("*session:*")]
+            assert len(keys) == 1
+            # The store holds a hash of the token, never the token itself.
+            assert token not in keys[0]
+            ttl = await redis.ttl(keys[0])
+            assert 0 < ttl <= 30 * 60
+            assert (await client.get("/api/v1/me")).status_code == 200
+            await client.post("/sign-out", headers={"x-csrftoken": client.cookies["csrftoken"]})
+            assert [key async for key in redis.scan_iter("*session:*")] == []
+    finally:
+        await redis.flushdb()
+        await redis.aclose()
+
+
+async def test_pages_forbid_framing_and_foreign_scripts(client: AsyncTestClient[Litestar]) -> None:
+    response = await client.get("/sign-in")
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["cache-control"] == "no-store"
