@@ -114,3 +114,30 @@ async def test_pages_forbid_framing_and_foreign_scripts(client: AsyncTestClient[
     assert response.headers["x-frame-options"] == "DENY"
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["cache-control"] == "no-store"
+
+
+async def test_an_unexpected_error_is_friendly_and_leaks_nothing(
+    app: Litestar, acme: Tenant
+) -> None:
+    from litestar import get
+
+    from portal.permissions.guards import signed_in
+
+    @get("/boom", opt=signed_in())
+    async def boom_page() -> str:
+        raise RuntimeError("secret internal detail")
+
+    @get("/api/v1/boom", opt=signed_in())
+    async def boom_api() -> str:
+        raise RuntimeError("secret internal detail")
+
+    app.register(boom_page)
+    app.register(boom_api)
+    async with AsyncTestClient(app, base_url=BASE_URL) as client:
+        await sign_in(client, acme.user.email)
+        page = await client.get("/boom")
+        api = await client.get("/api/v1/boom")
+    assert page.status_code == api.status_code == 500
+    assert "Something went wrong on our side" in page.text
+    assert api.json()["error"]["code"] == "internal_error"
+    assert "secret internal detail" not in page.text + api.text
