@@ -33,11 +33,7 @@ def engine_for(database_url: str) -> Engine:  # type: ignore[type-arg]
         path.parent.mkdir(parents=True, exist_ok=True)
         # A long busy timeout: the embedded mode serialises writers on the file lock.
         return SQLiteEngine(path=str(path), timeout=30)
-    config: dict[str, object] = {"dsn": database_url}
-    if pool_size() > 0:
-        # Without a pool piccolo hands the config to asyncpg.connect, which knows no sizes.
-        config.update(min_size=1, max_size=pool_size())
-    return PostgresEngine(config=config)
+    return PostgresEngine(config={"dsn": database_url})
 
 
 def pool_size() -> int:
@@ -65,7 +61,9 @@ async def start() -> None:
     db = engine()
     if isinstance(db, PostgresEngine):
         if pool_size() > 0:
-            await db.start_connection_pool()
+            # Sizes go here, not in the engine config: piccolo also hands that config to
+            # asyncpg.connect, which knows no pool sizes.
+            await db.start_connection_pool(min_size=1, max_size=pool_size())
     elif isinstance(db, SQLiteEngine):
         # WAL lets readers go on while a writer holds the lock; the setting lives in the file.
         await db.run_ddl("PRAGMA journal_mode=WAL")
