@@ -59,7 +59,7 @@ def database_url_from(environ: Mapping[str, str]) -> str:
     url = environ.get("DATABASE_URL", "").strip()
     if not url:
         return f"sqlite://{data_dir_from(environ) / 'portal.sqlite3'}"
-    scheme = urlsplit(url).scheme
+    scheme = urlsplit(url).scheme.lower()
     if scheme in ("postgres", "postgresql"):
         if not urlsplit(url).hostname and "host=" not in url:
             raise SettingsError(f"DATABASE_URL: no host in {redact(url)!r}")
@@ -87,11 +87,12 @@ def database_pool_max_from(environ: Mapping[str, str]) -> int:
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     data_dir = data_dir_from(env)
+    database_url = database_url_from(env)
     return Settings(
         data_dir=data_dir,
-        database_url=database_url_from(env),
+        database_url=database_url,
         redis_url=_optional_url(env, "REDIS_URL", ("redis", "rediss", "unix")),
-        secret_key=_secret_key(env, data_dir),
+        secret_key=_secret_key(env, data_dir, shared=not database_url.startswith("sqlite:")),
         smtp_url=_optional_url(env, "SMTP_URL", ("smtp", "smtps")),
         base_url=_base_url(env),
         demo_password=env.get("PORTAL_DEMO_PASSWORD") or None,
@@ -121,11 +122,11 @@ def _base_url(env: Mapping[str, str]) -> str:
     value = env.get("BASE_URL", "").strip() or "http://127.0.0.1:8000"
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise SettingsError(f"BASE_URL: expected http(s)://host[:port], got {value!r}")
+        raise SettingsError(f"BASE_URL: expected http(s)://host[:port], got {redact(value)!r}")
     return value.rstrip("/")
 
 
-def _secret_key(env: Mapping[str, str], data_dir: Path) -> str:
+def _secret_key(env: Mapping[str, str], data_dir: Path, *, shared: bool) -> str:
     value = env.get("SECRET_KEY", "")
     if value:
         if len(value) < MIN_SECRET_KEY_LENGTH:
@@ -133,12 +134,18 @@ def _secret_key(env: Mapping[str, str], data_dir: Path) -> str:
                 f"SECRET_KEY: must be at least {MIN_SECRET_KEY_LENGTH} characters long"
             )
         return value
-    if env.get("DATABASE_URL", "").startswith("postgres"):
+    if shared:
         # Several web processes must share the key; a per-machine file would split them.
         raise SettingsError("SECRET_KEY: required when DATABASE_URL points at PostgreSQL")
     key_file = data_dir / "secret_key"
     if key_file.exists():
-        return key_file.read_text().strip()
+        kept = key_file.read_text().strip()
+        if len(kept) < MIN_SECRET_KEY_LENGTH:
+            raise SettingsError(
+                f"SECRET_KEY: the key kept in {key_file} is shorter than "
+                f"{MIN_SECRET_KEY_LENGTH} characters; delete the file to generate a new one"
+            )
+        return kept
     data_dir.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
     key_file.write_text(key)

@@ -24,8 +24,17 @@ def request_origin(request: Request[Any, Any, Any]) -> RequestOrigin:
 
 
 def safe_next(target: str | None) -> str:
-    """Only paths on this site; anything else (//evil.example, https://...) goes home."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only paths on this site; anything else (//evil.example, https://...) goes home.
+
+    Control characters are refused too: browsers drop tabs and newlines from URLs, so a
+    slash, a tab and "/evil.example" would become "//evil.example"."""
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(ord(char) < 0x20 or ord(char) == 0x7F for char in target)
+    ):
         return "/"
     return target
 

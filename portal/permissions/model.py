@@ -89,7 +89,6 @@ TIER_GRANTS: Mapping[Tier, Grants] = MappingProxyType(
                 Area.TICKETS: Level.FULL,
                 Area.DOCUMENTS: Level.READ,
                 Area.SCHEDULED_REPORTS: Level.FULL,
-                Area.COST_CENTRES: Level.READ,
             }
         ),
         Tier.USER: MappingProxyType(

@@ -7,7 +7,7 @@ import re
 MAX_EMAIL_LENGTH = 320
 # Deliberately loose: one @, no spaces, a dot in the domain. Deliverability is proven by the
 # invitation email itself.
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def normalise_email(email: str) -> str:
@@ -16,4 +16,4 @@ def normalise_email(email: str) -> str:
 
 
 def is_valid_email(email: str) -> bool:
-    return len(email) <= MAX_EMAIL_LENGTH and _EMAIL.match(email) is not None
+    return len(email) <= MAX_EMAIL_LENGTH and _EMAIL.fullmatch(email) is not None
