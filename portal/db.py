@@ -71,7 +71,7 @@ async def start() -> None:
 
 async def stop() -> None:
     db = engine()
-    if isinstance(db, PostgresEngine):
+    if isinstance(db, PostgresEngine) and db.pool is not None:
         await db.close_connection_pool()
 
 
