@@ -60,7 +60,9 @@ def may(principal: Principal, access: Access) -> bool:
     return principal.may(access.area, access.level)
 
 
-def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+async def authorize(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
     access = access_of(handler)
     if access is None:
         raise PermissionDeniedException("This route declares no access rule, so nobody may use it.")

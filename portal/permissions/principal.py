@@ -8,6 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from piccolo.querystring import QueryString
+
+from portal.db import engine
+from portal.organisations.tables import Organisation
 from portal.permissions.model import Area, Level, OverrideKind, Scope, Tier
 from portal.permissions.resolve import Override, allows, effective_levels, service_scope
 from portal.permissions.tables import PolicyGrant, RolePolicy, UserRole
@@ -70,23 +74,42 @@ class _PermissionCache:
 
 _cache = _PermissionCache()
 
-_PRINCIPAL_COLUMNS = (
-    User.id,
-    User.organisation,
-    User.email,
-    User.full_name,
-    User.display_name,
-    User.kind,
-    User.status,
-    User.tier,
-    User.is_owner,
-    User.session_epoch,
-    User.permissions_version,
-    User.organisation.name.as_alias("organisation_name"),
-    User.organisation.permissions_version.as_alias("organisation_permissions_version"),
-    User.organisation.idle_timeout_minutes.as_alias("idle_timeout_minutes"),
-    User.organisation.absolute_timeout_minutes.as_alias("absolute_timeout_minutes"),
-)
+
+def _principal_query() -> str:
+    """The per-request query, as SQL text built once: piccolo's query builder costs more CPU
+    than the database round trip on this hot path (profiled with the request benchmark)."""
+    user, org = User._meta.tablename, Organisation._meta.tablename
+    user_columns = (
+        User.id,
+        User.organisation,
+        User.email,
+        User.full_name,
+        User.display_name,
+        User.kind,
+        User.status,
+        User.tier,
+        User.is_owner,
+        User.session_epoch,
+        User.permissions_version,
+    )
+    org_columns = {
+        "organisation_name": Organisation.name,
+        "organisation_permissions_version": Organisation.permissions_version,
+        "idle_timeout_minutes": Organisation.idle_timeout_minutes,
+        "absolute_timeout_minutes": Organisation.absolute_timeout_minutes,
+    }
+    selected = [f'u."{c._meta.db_column_name}"' for c in user_columns] + [
+        f'o."{c._meta.db_column_name}" AS "{alias}"' for alias, c in org_columns.items()
+    ]
+    # Built from the table definitions only; the user id is a bound parameter ({}).
+    return (
+        f'SELECT {", ".join(selected)} FROM "{user}" u '  # noqa: S608
+        f'JOIN "{org}" o ON o."id" = u."{User.organisation._meta.db_column_name}" '
+        'WHERE u."id" = {}'
+    )
+
+
+_PRINCIPAL_QUERY = _principal_query()
 
 
 async def load_principal(user_id: UUID, session_epoch: int | None = None) -> Principal | None:
@@ -94,7 +117,8 @@ async def load_principal(user_id: UUID, session_epoch: int | None = None) -> Pri
 
     With ``session_epoch``, a session issued before the user's sessions were ended is refused.
     """
-    row = await User.select(*_PRINCIPAL_COLUMNS).where(User.id == user_id).first()
+    rows = await engine().run_querystring(QueryString(_PRINCIPAL_QUERY, user_id))
+    row = rows[0] if rows else None
     if row is None or row["status"] != "active":
         return None
     if session_epoch is not None and row["session_epoch"] != session_epoch:

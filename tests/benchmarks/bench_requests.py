@@ -265,8 +265,9 @@ def group_cpu_seconds(group: int) -> float:
 # --- the session -----------------------------------------------------------------------------
 
 
-def sign_in(base_url: str, email: str, password: str) -> str:
-    """Sign in through the form as a browser would; returns the session cookie's value."""
+def sign_in(base_url: str, email: str, password: str) -> tuple[str, str]:
+    """Sign in through the form as a browser would; returns the session and CSRF cookies'
+    values (a signed-in browser holds both and sends both with every request)."""
     with httpx.Client(base_url=base_url, timeout=30) as client:
         client.get("/sign-in").raise_for_status()
         csrf = client.cookies.get("csrftoken")
@@ -280,7 +281,7 @@ def sign_in(base_url: str, email: str, password: str) -> str:
         token = client.cookies.get(SESSION_COOKIE)
         if answer.status_code != 303 or not token:
             raise BenchError(f"sign-in failed: {answer.status_code} {answer.text[:300]}")
-        return token
+        return token, csrf
 
 
 def check_me(base_url: str, token: str, email: str) -> None:
@@ -333,14 +334,18 @@ class Target:
 def wrk_command(target: Target, args: argparse.Namespace, seconds: int) -> list[str]:
     command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds}s", "--latency"]
     if target.cookie is not None:
-        command += ["-H", f"Cookie: {SESSION_COOKIE}={target.cookie}"]
+        command += ["-H", f"Cookie: {target.cookie}"]
     return [*command, "-s", str(WRK_SCRIPT), target.url, "--", target.expected]
 
 
 def shown(command: list[str], cookie: str | None) -> str:
     """The command as printed: the session token left out."""
     text = shlex.join(command)
-    return text.replace(cookie, "<session token>") if cookie else text
+    return (
+        text.replace(cookie, "portal_session=<session token>; csrftoken=<csrf token>")
+        if cookie
+        else text
+    )
 
 
 def run_wrk(command: list[str]) -> WrkResult:
@@ -475,7 +480,7 @@ def benchmark(args: argparse.Namespace, scratch: Path, cleanup: contextlib.ExitS
     portal_server = cleanup.enter_context(
         served(PORTAL_APP, port, args.workers, env, scratch / "portal.log", "/health")
     )
-    token = sign_in(base_url, OWNER_EMAIL, password)
+    token, csrf = sign_in(base_url, OWNER_EMAIL, password)
     cleanup.callback(forget_session, token)
     check_me(base_url, token, OWNER_EMAIL)
     print(
@@ -484,7 +489,11 @@ def benchmark(args: argparse.Namespace, scratch: Path, cleanup: contextlib.ExitS
         f"GET /api/v1/me with the cookie answers 200"
     )
     me = Target(
-        "GET /api/v1/me", f"{base_url}/api/v1/me", f'"email":"{OWNER_EMAIL}"', token, portal_server
+        "GET /api/v1/me",
+        f"{base_url}/api/v1/me",
+        f'"email":"{OWNER_EMAIL}"',
+        f"{SESSION_COOKIE}={token}; csrftoken={csrf}",
+        portal_server,
     )
 
     for target in (hello, me):
