@@ -21,7 +21,10 @@ SESSION_TOKEN_KEY = "portal.session_token"  # noqa: S105 - a state key, not a se
 
 class PrincipalMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
-    exclude_path_pattern = ("^/static/", "^/health$")
+    # Static files and liveness need no principal, and must not cost a session lookup.
+    should_bypass_for_scope = staticmethod(
+        lambda scope: scope["path"].startswith("/static/") or scope["path"] == "/health"
+    )
 
     def __init__(self, sessions: SessionStore, cookie: str) -> None:
         self.sessions = sessions
