@@ -20,16 +20,20 @@ from litestar.template import TemplateConfig
 from redis.asyncio import Redis
 
 from portal import db
+from portal.activity.handlers import ROUTES as activity_routes
 from portal.activity.handlers import activity_page
-from portal.api.me import me
-from portal.auth.handlers import sign_in, sign_in_page, sign_out
+from portal.api.me import ROUTES as me_routes
+from portal.auth.handlers import ROUTES as auth_routes
 from portal.auth.middleware import PrincipalMiddleware
 from portal.auth.sessions import SessionStore, cookie_name
+from portal.dashboard.handlers import ROUTES as dashboard_routes
 from portal.dashboard.handlers import account, dashboard
 from portal.errors import handle_http_exception, handle_unexpected
-from portal.health.handlers import health, ready
+from portal.health.handlers import ROUTES as health_routes
 from portal.pages import NavItem
+from portal.permissions.api import ROUTES as permission_api_routes
 from portal.permissions.guards import authorize, current_principal, public
+from portal.permissions.handlers import ROUTES as permission_routes
 from portal.permissions.handlers import roles_page
 from portal.security_headers import add_security_headers
 from portal.settings import PROJECT_ROOT, Settings
@@ -65,16 +69,13 @@ def create_app(settings: Settings) -> Litestar:
 
     return Litestar(
         route_handlers=[
-            sign_in_page,
-            sign_in,
-            sign_out,
-            dashboard,
-            account,
-            roles_page,
-            activity_page,
-            Router("/", route_handlers=[me]),
-            health,
-            ready,
+            *auth_routes,
+            *dashboard_routes,
+            *permission_routes,
+            *permission_api_routes,
+            *activity_routes,
+            *me_routes,
+            *health_routes,
             create_static_files_router(
                 path="/static", directories=[PROJECT_ROOT / "static"], opt=public()
             ),

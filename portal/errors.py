@@ -43,6 +43,20 @@ PAGE_TITLES = {
 }
 
 
+class InputError(HTTPException):
+    """Input refused with a message per field; nothing was changed. 422 on pages and API."""
+
+    status_code = 422
+
+    def __init__(
+        self, errors: dict[str, str], message: str = "Some fields need another look."
+    ) -> None:
+        super().__init__(
+            detail=message, extra=[{"key": f, "message": m} for f, m in errors.items()]
+        )
+        self.errors = errors
+
+
 def is_api(request: Request[Any, Any, Any]) -> bool:
     return request.url.path.startswith(API_PREFIX) or request.url.path.startswith("/schema")
 
@@ -97,7 +111,7 @@ def error_page(request: Request[Any, Any, Any], status: int, message: str) -> Re
 
 
 def _validation_details(exc: HTTPException) -> list[Any]:
-    if isinstance(exc, ValidationException) and isinstance(exc.extra, list):
+    if isinstance(exc, (ValidationException, InputError)) and isinstance(exc.extra, list):
         return [
             {"field": item.get("key", ""), "message": item.get("message", "")}
             if isinstance(item, dict)

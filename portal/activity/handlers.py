@@ -45,3 +45,6 @@ async def activity_page(
         .limit(PAGE_SIZE)
     )
     return page(request, "activity/index.html", events=events, labels=ACTION_LABELS)
+
+
+ROUTES = [activity_page]

@@ -48,3 +48,6 @@ async def me(principal: NamedDependency[Principal]) -> MeOut:
         roles=list(principal.roles),
         permissions={area.value: level.label for area, level in principal.levels.items()},
     )
+
+
+ROUTES = [me]

@@ -117,3 +117,6 @@ async def sign_out(request: Request[Any, Any, Any]) -> Response[Any]:
     return Redirect(
         "/sign-in", status_code=303, cookies=[_session_cookie(request, "", expire=True)]
     )
+
+
+ROUTES = [sign_in_page, sign_in, sign_out]

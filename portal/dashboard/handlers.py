@@ -20,3 +20,6 @@ async def dashboard(request: Request[Any, Any, Any]) -> Template:
 @get("/account", opt=signed_in(), include_in_schema=False)
 async def account(request: Request[Any, Any, Any]) -> Template:
     return page(request, "dashboard/account.html", areas=list(Area), area_max=AREA_MAX_LEVEL)
+
+
+ROUTES = [dashboard, account]

@@ -40,3 +40,6 @@ async def ready(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
         {"status": "ok" if ok else "unavailable", "checks": checks},
         status_code=200 if ok else 503,
     )
+
+
+ROUTES = [health, ready]

@@ -51,3 +51,6 @@ async def roles_page(
         policies=policies,
         grants_by_policy=grants_by_policy,
     )
+
+
+ROUTES = [roles_page]
