@@ -85,6 +85,9 @@ def run(host: str, port: int, data_dir: Path | None, web_workers: int) -> None:
 
     workers = None
     if settings.embedded:
+        if not settings.uses_sqlite:
+            # The in-process workers run on their own event loop; a pool cannot span two loops.
+            os.environ["DATABASE_POOL_MAX"] = "0"
         from workflows.inprocess import InProcessWorkers
 
         workers = InProcessWorkers()
@@ -121,12 +124,25 @@ async def _seed_demo(password: str) -> DemoSignIn:
 @main.command()
 @click.option("--processes", default=2, show_default=True, type=click.IntRange(1, 64))
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
-def worker(processes: int, threads: int) -> None:
+@click.option(
+    "--scheduler/--no-scheduler",
+    default=True,
+    show_default=True,
+    help="Also wake the periodic jobs (safe to run in several places: they are idempotent).",
+)
+def worker(processes: int, threads: int, scheduler: bool) -> None:
     """Run dramatiq worker processes against REDIS_URL."""
     settings = _settings_or_exit()
     if settings.redis_url is None:
         raise click.ClickException("REDIS_URL is not set; `portal run` runs the workers in-process")
+    import threading
+
     from dramatiq.cli import main as dramatiq_main
+
+    if scheduler:
+        from workflows.schedule import start_scheduler
+
+        start_scheduler(threading.Event())
 
     sys.argv = [
         "dramatiq",

@@ -3,6 +3,8 @@
 from piccolo.conf.apps import AppConfig
 
 from portal.activity.tables import ActivityEvent
+from portal.invitations.tables import Invitation
+from portal.mail.tables import OutboundEmail
 from portal.organisations.tables import Organisation
 from portal.permissions.tables import PermissionPolicy, PolicyGrant, Role, RolePolicy, UserRole
 from portal.settings import PROJECT_ROOT
@@ -18,6 +20,8 @@ TABLES = [
     RolePolicy,
     UserRole,
     ActivityEvent,
+    Invitation,
+    OutboundEmail,
 ]
 
 APP_CONFIG = AppConfig(

@@ -31,6 +31,9 @@ class Settings:
     base_url: str
     demo_password: str | None
     database_pool_max: int = 10
+    mail_from: str = "Portal <no-reply@portal.invalid>"
+    # How long a worker may hold an email before another may take it over (worker died).
+    mail_lease_seconds: int = 300
 
     @property
     def uses_sqlite(self) -> bool:
@@ -84,6 +87,13 @@ def database_pool_max_from(environ: Mapping[str, str]) -> int:
     return int(raw)
 
 
+def _whole_number(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip() or str(default)
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise SettingsError(f"{name}: expected a whole number from {low} to {high}, got {raw!r}")
+    return int(raw)
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     data_dir = data_dir_from(env)
@@ -97,6 +107,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         base_url=_base_url(env),
         demo_password=env.get("PORTAL_DEMO_PASSWORD") or None,
         database_pool_max=database_pool_max_from(env),
+        mail_from=env.get("MAIL_FROM", "").strip() or "Portal <no-reply@portal.invalid>",
+        mail_lease_seconds=_whole_number(env, "PORTAL_MAIL_LEASE_SECONDS", 300, 1, 86_400),
     )
 
 

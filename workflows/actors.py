@@ -2,5 +2,6 @@
 
 from workflows.broker import broker
 from workflows.housekeeping import purge_expired_sessions
+from workflows.mail import deliver_email, sweep_owed_emails
 
-__all__ = ["broker", "purge_expired_sessions"]
+__all__ = ["broker", "deliver_email", "purge_expired_sessions", "sweep_owed_emails"]

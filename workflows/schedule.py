@@ -20,9 +20,12 @@ class Periodic:
 
 
 def periodic_jobs() -> Sequence[Periodic]:
-    from workflows.actors import purge_expired_sessions
+    from workflows.actors import purge_expired_sessions, sweep_owed_emails
 
-    return (Periodic(purge_expired_sessions, every_seconds=15 * 60),)
+    return (
+        Periodic(purge_expired_sessions, every_seconds=15 * 60),
+        Periodic(sweep_owed_emails, every_seconds=60),
+    )
 
 
 def start_scheduler(stop: threading.Event, tick_seconds: float = 5.0) -> threading.Thread:

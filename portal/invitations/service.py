@@ -1,0 +1,344 @@
+"""Inviting colleagues: invite, send (or resend), cancel and accept.
+
+Every change and its email are written in one transaction; the caller wakes the workers after
+the commit with the returned email ids (a lost wake-up is made good by the sweep).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from portal.activity.log import RequestOrigin, log_action
+from portal.auth.password_policy import PasswordRules, password_problems
+from portal.auth.passwords import hash_password
+from portal.db import UNIQUE_VIOLATIONS, write_transaction
+from portal.invitations.states import LinkState, link_state
+from portal.invitations.tables import Invitation
+from portal.mail.outbox import queue_email
+from portal.mail.render import render_email
+from portal.organisations.service import MAX_NAME_LENGTH
+from portal.permissions.model import Tier
+from portal.permissions.tables import Role, UserRole
+from portal.users.emails import MAX_EMAIL_LENGTH, is_valid_email, normalise_email
+from portal.users.tables import User
+
+MAX_TOKEN_LENGTH = 100
+
+
+class InvitationError(ValueError):
+    """Refused input, one message per field; nothing was written."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+class NotFound(LookupError):
+    """No such user in this organisation (whether or not one exists elsewhere)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Invitee:
+    full_name: str
+    email: str
+    tier: str
+    role_ids: Sequence[UUID] = ()
+    send_now: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who acts, and from where: the activity log records both."""
+
+    user_id: UUID
+    organisation_id: UUID
+    origin: RequestOrigin = field(default_factory=RequestOrigin)
+
+
+@dataclass(frozen=True, slots=True)
+class Invited:
+    user_id: UUID
+    email_ids: tuple[UUID, ...]
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def validate_invitee(invitee: Invitee) -> dict[str, str]:
+    """Field errors of an invitation, without touching the database."""
+    errors = {}
+    name = " ".join(invitee.full_name.split())
+    if not name:
+        errors["full_name"] = "Enter the colleague's name."
+    elif len(name) > MAX_NAME_LENGTH:
+        errors["full_name"] = f"Use at most {MAX_NAME_LENGTH} characters."
+    email = normalise_email(invitee.email)
+    if not email:
+        errors["email"] = "Enter the colleague's email address."
+    elif len(email) > MAX_EMAIL_LENGTH or not is_valid_email(email):
+        errors["email"] = "This is not a valid email address."
+    if invitee.tier not in {tier.value for tier in Tier}:
+        errors["tier"] = "Choose admin, manager or user."
+    return errors
+
+
+async def invite(actor: Actor, invitee: Invitee, base_url: str) -> Invited:
+    errors = validate_invitee(invitee)
+    if errors:
+        raise InvitationError(errors)
+    email = normalise_email(invitee.email)
+    try:
+        async with write_transaction():
+            if await User.exists().where(User.email == email):
+                raise InvitationError({"email": "This email is already in use."})
+            role_ids = list(dict.fromkeys(invitee.role_ids))
+            if role_ids and await Role.count().where(
+                Role.id.is_in(role_ids) & (Role.organisation == actor.organisation_id)
+            ) != len(role_ids):
+                raise InvitationError({"roles": "Choose roles of this organisation."})
+            user = User(
+                organisation=actor.organisation_id,
+                email=email,
+                full_name=" ".join(invitee.full_name.split()),
+                tier=invitee.tier,
+                status="invited",
+            )
+            await user.save()
+            for role_id in role_ids:
+                await UserRole(user=user.id, role=role_id).save()
+            await log_action(
+                "user.invited",
+                organisation_id=actor.organisation_id,
+                actor_id=actor.user_id,
+                subject_id=user.id,
+                origin=actor.origin,
+                data={"email": email, "tier": invitee.tier, "send_now": invitee.send_now},
+            )
+            email_ids: tuple[UUID, ...] = ()
+            if invitee.send_now:
+                email_ids = (await _issue(actor, user.id, base_url),)
+    except UNIQUE_VIOLATIONS:
+        # Another admin invited the same address a moment ago: theirs stands.
+        raise InvitationError({"email": "This email is already in use."}) from None
+    return Invited(user.id, email_ids)
+
+
+async def send_invitation(actor: Actor, user_id: UUID, base_url: str) -> UUID:
+    """Send (or resend) the invitation of an invited user: a new link; older ones stop working."""
+    try:
+        async with write_transaction():
+            user = await _user_in(actor.organisation_id, user_id)
+            if user["status"] != "invited":
+                raise InvitationError({"user": "Only invited users can be sent an invitation."})
+            email_id = await _issue(actor, user_id, base_url)
+            await log_action(
+                "invitation.sent",
+                organisation_id=actor.organisation_id,
+                actor_id=actor.user_id,
+                subject_id=user_id,
+                origin=actor.origin,
+            )
+    except UNIQUE_VIOLATIONS:
+        raise InvitationError({"user": "An invitation was just sent; try again."}) from None
+    return email_id
+
+
+async def cancel_invitation(actor: Actor, user_id: UUID) -> None:
+    """Kill the pending link; the invited user leaves the pending list (history is kept)."""
+    async with write_transaction():
+        user = await _user_in(actor.organisation_id, user_id)
+        if user["status"] != "invited":
+            raise InvitationError({"user": "This user has no invitation to cancel."})
+        await _close_pending(user_id, "cancelled")
+        await User.update({User.status: "inactive"}).where(User.id == user_id)
+        await log_action(
+            "invitation.cancelled",
+            organisation_id=actor.organisation_id,
+            actor_id=actor.user_id,
+            subject_id=user_id,
+            origin=actor.origin,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LinkView:
+    """What the acceptance page shows for a link."""
+
+    state: LinkState
+    invitation_id: UUID
+    user_id: UUID
+    email: str
+    full_name: str
+    organisation: str
+    inviter: str
+
+
+async def view_link(token: str) -> LinkView | None:
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    row = (
+        await Invitation.select(
+            Invitation.id,
+            Invitation.status,
+            Invitation.expires_at,
+            Invitation.user.id.as_alias("user_id"),
+            Invitation.user.email.as_alias("email"),
+            Invitation.user.full_name.as_alias("full_name"),
+            Invitation.organisation.name.as_alias("organisation"),
+            Invitation.invited_by.full_name.as_alias("inviter"),
+        )
+        .where(Invitation.token_hash == token_hash(token))
+        .first()
+    )
+    if row is None:
+        return None
+    return LinkView(
+        state=link_state(row["status"], row["expires_at"], datetime.now(UTC)),
+        invitation_id=row["id"],
+        user_id=row["user_id"],
+        email=row["email"],
+        full_name=row["full_name"],
+        organisation=row["organisation"],
+        inviter=row["inviter"] or "an administrator",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    user_id: UUID
+    session_epoch: int
+    idle_timeout_seconds: int
+
+
+async def accept(link: LinkView, password: str, origin: RequestOrigin) -> Accepted | LinkState:
+    """Activate the invited account with its first password; the link's state if it cannot."""
+    if link.state is not LinkState.USABLE:
+        return link.state
+    problems = password_problems(password, PasswordRules(), link.email, link.organisation)
+    if problems:
+        raise InvitationError({"password": " ".join(problems)})
+    hashed = hash_password(password)  # before the transaction: it is slow on purpose
+    now = datetime.now(UTC)
+    async with write_transaction():
+        # The conditional update is the whole decision: a replay or a double submit finds
+        # nothing pending and gets the link's new state instead of a second account.
+        taken = await (
+            Invitation.update({Invitation.status: "accepted", Invitation.decided_at: now})
+            .where(
+                (Invitation.id == link.invitation_id)
+                & (Invitation.status == "pending")
+                & (Invitation.expires_at > now)
+            )
+            .returning(Invitation.organisation)
+        )
+        if not taken:
+            fresh = await view_link_by_id(link.invitation_id)
+            return fresh or LinkState.CANCELLED
+        await User.update(
+            {User.status: "active", User.password_hash: hashed, User.last_sign_in_at: now}
+        ).where((User.id == link.user_id) & (User.status == "invited"))
+        user = await (
+            User.select(
+                User.session_epoch,
+                User.organisation.idle_timeout_minutes.as_alias("idle_timeout_minutes"),
+            )
+            .where(User.id == link.user_id)
+            .first()
+        )
+        assert user is not None
+        organisation_id = taken[0]["organisation"]
+        await log_action(
+            "invitation.accepted",
+            organisation_id=organisation_id,
+            actor_id=link.user_id,
+            subject_id=link.user_id,
+            origin=origin,
+        )
+        await log_action(
+            "auth.signed_in",
+            organisation_id=organisation_id,
+            actor_id=link.user_id,
+            subject_id=link.user_id,
+            origin=origin,
+            method="invitation",
+        )
+    return Accepted(link.user_id, user["session_epoch"], user["idle_timeout_minutes"] * 60)
+
+
+async def view_link_by_id(invitation_id: UUID) -> LinkState | None:
+    row = (
+        await Invitation.select(Invitation.status, Invitation.expires_at)
+        .where(Invitation.id == invitation_id)
+        .first()
+    )
+    return link_state(row["status"], row["expires_at"], datetime.now(UTC)) if row else None
+
+
+async def _user_in(organisation_id: UUID, user_id: UUID) -> dict[str, Any]:
+    user = (
+        await User.select(User.id, User.status, User.email, User.full_name)
+        .where((User.id == user_id) & (User.organisation == organisation_id))
+        .first()
+    )
+    if user is None:
+        raise NotFound("user")
+    return user
+
+
+async def _close_pending(user_id: UUID, status: str) -> None:
+    await Invitation.update(
+        {Invitation.status: status, Invitation.decided_at: datetime.now(UTC)}
+    ).where((Invitation.user == user_id) & (Invitation.status == "pending"))
+
+
+async def _issue(actor: Actor, user_id: UUID, base_url: str) -> UUID:
+    """A fresh link for the user, superseding any pending one, and its email. In a transaction."""
+    await _close_pending(user_id, "superseded")
+    details = (
+        await User.select(
+            User.email,
+            User.full_name,
+            User.organisation.name.as_alias("organisation"),
+            User.organisation.invitation_lifetime_hours.as_alias("lifetime_hours"),
+        )
+        .where(User.id == user_id)
+        .first()
+    )
+    inviter = await User.select(User.full_name).where(User.id == actor.user_id).first()
+    assert details is not None
+    token = secrets.token_urlsafe(32)
+    expires_at = datetime.now(UTC) + timedelta(hours=details["lifetime_hours"])
+    invitation = Invitation(
+        organisation=actor.organisation_id,
+        user=user_id,
+        invited_by=actor.user_id,
+        token_hash=token_hash(token),
+        expires_at=expires_at,
+    )
+    await invitation.save()
+    inviter_name = inviter["full_name"] if inviter else "An administrator"
+    email = render_email(
+        "invitation",
+        subject=f"{inviter_name} invited you to {details['organisation']}",
+        full_name=details["full_name"],
+        inviter=inviter_name,
+        organisation=details["organisation"],
+        link=f"{base_url}/invitations/{token}",
+        expires=expires_at.strftime("%d %B %Y, %H:%M UTC"),
+    )
+    email_id = await queue_email(
+        organisation_id=actor.organisation_id,
+        event_key=f"invitation:{invitation.id}",
+        kind="invitation",
+        to_address=details["email"],
+        email=email,
+    )
+    assert email_id is not None  # a new invitation id is a new event
+    return email_id

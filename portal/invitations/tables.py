@@ -1,0 +1,26 @@
+from piccolo.columns import UUID, ForeignKey, Timestamptz, Varchar
+from piccolo.columns.base import OnDelete
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from portal.organisations.tables import Organisation
+from portal.users.tables import User
+
+
+class Invitation(Table, tablename="invitation"):
+    """One emailed link. Resending makes a new row and supersedes the old one, so every link
+    ever sent keeps its own answer ("used", "cancelled", "a newer one was sent")."""
+
+    id = UUID(primary_key=True)
+    organisation = ForeignKey(Organisation, on_delete=OnDelete.restrict, null=False, index=True)
+    user = ForeignKey(User, on_delete=OnDelete.restrict, null=False, index=True)
+    invited_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True)
+    # SHA-256 of the link's token; the token itself is only ever in the email.
+    token_hash = Varchar(length=64, unique=True)
+    # pending -> accepted | cancelled | superseded; expiry is read from expires_at.
+    # At most one pending invitation per user: a partial unique index in the migration.
+    status = Varchar(length=16, default="pending", index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz(index=True)
+    decided_at = Timestamptz(null=True, default=None)
+    reminder_sent_at = Timestamptz(null=True, default=None)

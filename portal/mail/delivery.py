@@ -1,0 +1,70 @@
+"""Delivering one owed email: over SMTP when SMTP_URL is set, else into the local outbox."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from email.message import EmailMessage
+from typing import Any
+from urllib.parse import unquote, urlsplit
+from uuid import UUID
+
+import aiosmtplib
+
+from portal.mail.outbox import claim, mark_failed, mark_sent
+from portal.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+class DeliveryFailed(RuntimeError):
+    """The SMTP server refused or could not be reached; the email stays owed."""
+
+
+async def deliver(email_id: UUID, settings: Settings) -> str:
+    """Send one email if it is still owed; returns what happened (for logs and tests)."""
+    row = await claim(email_id, timedelta(seconds=settings.mail_lease_seconds))
+    if row is None:
+        return "not owed"
+    attempt = row["attempts"]
+    if settings.smtp_url is None:
+        # The local outbox: the row itself is the delivered message, read on /dev/outbox.
+        await mark_sent(email_id, attempt, "local")
+        return "kept locally"
+    try:
+        await _send_smtp(settings, _message(settings, row))
+    except (aiosmtplib.SMTPException, OSError) as error:
+        status = await mark_failed(email_id, attempt, f"{type(error).__name__}: {error}")
+        raise DeliveryFailed(f"email {email_id}: {error} (now {status})") from error
+    if not await mark_sent(email_id, attempt, "smtp"):
+        # The lease ran out mid-send and another worker took the email over.
+        logger.warning("email %s was sent after its lease ended", email_id)
+    return "sent"
+
+
+def _message(settings: Settings, row: dict[str, Any]) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = row["to_address"]
+    message["Subject"] = row["subject"]
+    # Stable across retries: a receiver can tell a retransmission from a second email.
+    message["Message-ID"] = f"<{row['id']}@portal.invalid>"
+    message.set_content(row["text_body"])
+    message.add_alternative(row["html_body"], subtype="html")
+    return message
+
+
+async def _send_smtp(settings: Settings, message: EmailMessage) -> None:
+    assert settings.smtp_url is not None
+    url = urlsplit(settings.smtp_url)
+    await aiosmtplib.send(
+        message,
+        hostname=url.hostname or "localhost",
+        port=url.port or (465 if url.scheme == "smtps" else 25),
+        username=unquote(url.username) if url.username else None,
+        password=unquote(url.password) if url.password else None,
+        use_tls=url.scheme == "smtps",
+        # smtp:// upgrades with STARTTLS when the server offers it; smtps:// is TLS from the start.
+        start_tls=False if url.scheme == "smtps" else None,
+        timeout=30,
+    )
