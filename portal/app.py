@@ -30,6 +30,8 @@ from portal.dashboard.handlers import ROUTES as dashboard_routes
 from portal.dashboard.handlers import account, dashboard
 from portal.errors import handle_http_exception, handle_unexpected
 from portal.health.handlers import ROUTES as health_routes
+from portal.invitations.handlers import ROUTES as invitation_routes
+from portal.mail.handlers import ROUTES as outbox_routes
 from portal.pages import NavItem
 from portal.permissions.api import ROUTES as permission_api_routes
 from portal.permissions.guards import authorize, current_principal, public
@@ -37,9 +39,12 @@ from portal.permissions.handlers import ROUTES as permission_routes
 from portal.permissions.handlers import roles_page
 from portal.security_headers import add_security_headers
 from portal.settings import PROJECT_ROOT, Settings
+from portal.users.handlers import ROUTES as user_routes
+from portal.users.handlers import users_page
 
 NAVIGATION = (
     NavItem("Dashboard", dashboard),
+    NavItem("Users", users_page),
     NavItem("Roles", roles_page),
     NavItem("Activity log", activity_page),
     NavItem("My account", account),
@@ -75,6 +80,9 @@ def create_app(settings: Settings) -> Litestar:
             *permission_api_routes,
             *activity_routes,
             *me_routes,
+            *user_routes,
+            *invitation_routes,
+            *outbox_routes,
             *health_routes,
             create_static_files_router(
                 path="/static", directories=[PROJECT_ROOT / "static"], opt=public()

@@ -14,6 +14,7 @@ from piccolo.engine.base import Engine
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.querystring import QueryString
 
 from portal.settings import database_pool_max_from
 
@@ -55,6 +56,19 @@ def write_transaction() -> AbstractAsyncContextManager[Any]:
         return db.transaction(transaction_type=TransactionType.immediate)
     transaction: AbstractAsyncContextManager[Any] = db.transaction()
     return transaction
+
+
+async def lock_organisation(organisation_id: object) -> None:
+    """Serialise changes that check organisation-wide rules (such as "at least one active
+    admin"). Call inside write_transaction(): PostgreSQL locks the organisation's row; SQLite's
+    IMMEDIATE transaction already holds the only write lock."""
+    db = engine()
+    if isinstance(db, PostgresEngine):
+        await db.run_querystring(
+            QueryString(
+                'SELECT "id" FROM "organisation" WHERE "id" = {} FOR UPDATE', organisation_id
+            )
+        )
 
 
 async def start() -> None:

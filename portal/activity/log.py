@@ -18,6 +18,15 @@ class RequestOrigin:
     user_agent: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who acts, in which organisation, and from where: the activity log records all three."""
+
+    user_id: UUID
+    organisation_id: UUID
+    origin: RequestOrigin = RequestOrigin()
+
+
 async def log_action(
     action: str,
     *,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
@@ -77,13 +78,23 @@ async def sign_in(request: Request[Any, Any, Any]) -> Response[Any]:
     signed = await authenticate(email, password, request_origin(request))
     if signed is None:
         return _sign_in_failed(request, email, target, GENERIC_FAILURE)
+    cookie = await start_session(
+        request, signed.user_id, signed.session_epoch, signed.idle_timeout_seconds
+    )
+    return Redirect(target, status_code=303, cookies=[cookie])
+
+
+async def start_session(
+    request: Request[Any, Any, Any], user_id: UUID, epoch: int, idle_timeout_seconds: int
+) -> Cookie:
+    """A new session and its cookie. The id is new at every sign-in, and the session the
+    browser had before is ended: a token planted before sign-in is worth nothing."""
     sessions = _sessions(request)
-    # A new session id at every sign-in: a token planted before sign-in is worth nothing.
     previous = request.scope["state"].get(SESSION_TOKEN_KEY)
     if previous:
         await sessions.destroy(previous)
-    token = await sessions.create(signed.user_id, signed.session_epoch, signed.idle_timeout_seconds)
-    return Redirect(target, status_code=303, cookies=[_session_cookie(request, token)])
+    token = await sessions.create(user_id, epoch, idle_timeout_seconds)
+    return _session_cookie(request, token)
 
 
 def _sign_in_failed(

@@ -9,12 +9,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from portal.activity.log import RequestOrigin, log_action
+from portal.activity.log import Actor, RequestOrigin, log_action
 from portal.auth.password_policy import PasswordRules, password_problems
 from portal.auth.passwords import hash_password
 from portal.db import UNIQUE_VIOLATIONS, write_transaction
@@ -50,15 +50,6 @@ class Invitee:
     tier: str
     role_ids: Sequence[UUID] = ()
     send_now: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Who acts, and from where: the activity log records both."""
-
-    user_id: UUID
-    organisation_id: UUID
-    origin: RequestOrigin = field(default_factory=RequestOrigin)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,9 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from portal.activity.log import RequestOrigin
+from portal.activity.log import Actor, RequestOrigin
 from portal.invitations.service import (
-    Actor,
     InvitationError,
     Invitee,
     accept,
@@ -88,9 +87,12 @@ async def test_resend_kills_the_old_link_and_cancel_kills_the_new(
     actor = Actor(acme.admin.id, acme.id)
     invited = await invite(actor, Invitee("Alan", "alan@acme.example", "user"), BASE)
     await send_invitation(actor, invited.user_id, BASE)
-    bodies = [r["text_body"] for r in await OutboundEmail.select(OutboundEmail.text_body).order_by(
-        OutboundEmail.created_at
-    )]
+    bodies = [
+        r["text_body"]
+        for r in await OutboundEmail.select(OutboundEmail.text_body).order_by(
+            OutboundEmail.created_at
+        )
+    ]
     first, second = link_of(bodies[0]), link_of(bodies[1])
     assert (await view_link(first)).state is LinkState.SUPERSEDED  # type: ignore[union-attr]
     assert (await view_link(second)).state is LinkState.USABLE  # type: ignore[union-attr]
@@ -130,9 +132,7 @@ async def test_two_admins_inviting_one_email_at_once_make_one_invitation(
     assert await OutboundEmail.count() == 1
 
 
-async def test_bad_invitations_are_refused_and_change_nothing(
-    acme: Tenant, globex: Tenant
-) -> None:
+async def test_bad_invitations_are_refused_and_change_nothing(acme: Tenant, globex: Tenant) -> None:
     actor = Actor(acme.admin.id, acme.id)
     users_before = await User.count()
     cases = [

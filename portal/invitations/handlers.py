@@ -1,0 +1,85 @@
+"""The invitation link: the page that opens from the email, and accepting it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.response import Redirect, Template
+
+from portal.auth.handlers import request_origin, start_session
+from portal.invitations.service import InvitationError, LinkView, accept, view_link
+from portal.invitations.states import STATE_MESSAGES, LinkState
+from portal.pages import page
+from portal.permissions.guards import principal_of, public
+
+
+@get("/invitations/{token:str}", opt=public(), include_in_schema=False)
+async def invitation_page(request: Request[Any, Any, Any], token: str) -> Response[Any]:
+    link = await view_link(token)
+    if link is None:
+        return _unknown_link(request)
+    if link.state is not LinkState.USABLE:
+        return _state_page(request, link, link.state)
+    return page(request, "invitations/accept.html", link=link, errors={})
+
+
+@post("/invitations/{token:str}", opt=public(), include_in_schema=False)
+async def invitation_accept(request: Request[Any, Any, Any], token: str) -> Response[Any]:
+    link = await view_link(token)
+    if link is None:
+        return _unknown_link(request)
+    form = await request.form()
+    password = str(form.get("password") or "")
+    if password != str(form.get("password_again") or ""):
+        return page(
+            request,
+            "invitations/accept.html",
+            status_code=422,
+            link=link,
+            errors={"password_again": "The two passwords are not the same."},
+        )
+    try:
+        outcome = await accept(link, password, request_origin(request))
+    except InvitationError as error:
+        return page(
+            request, "invitations/accept.html", status_code=422, link=link, errors=error.errors
+        )
+    if isinstance(outcome, LinkState):
+        principal = principal_of(request)
+        if outcome is LinkState.ACCEPTED and principal and principal.user_id == link.user_id:
+            # A double click: the first submit already signed this browser in.
+            return Redirect("/", status_code=303)
+        return _state_page(request, link, outcome)
+    cookie = await start_session(
+        request, outcome.user_id, outcome.session_epoch, outcome.idle_timeout_seconds
+    )
+    return Redirect("/", status_code=303, cookies=[cookie])
+
+
+def _state_page(request: Request[Any, Any, Any], link: LinkView, state: LinkState) -> Template:
+    title, text = STATE_MESSAGES[state]
+    status = 409 if state is LinkState.ACCEPTED else 410
+    return page(
+        request,
+        "invitations/state.html",
+        status_code=status,
+        title=title,
+        message=text.format(inviter=link.inviter, organisation=link.organisation),
+        state=state.value,
+    )
+
+
+def _unknown_link(request: Request[Any, Any, Any]) -> Template:
+    return page(
+        request,
+        "invitations/state.html",
+        status_code=404,
+        title="This invitation link is not valid",
+        message="Check that you copied the whole address from the email, or ask the "
+        "administrator who invited you to send a new invitation.",
+        state="unknown",
+    )
+
+
+ROUTES = [invitation_page, invitation_accept]

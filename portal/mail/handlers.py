@@ -1,0 +1,41 @@
+"""The developer outbox: emails kept locally because no SMTP server is configured."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.response import Template
+
+from portal.mail.tables import OutboundEmail
+from portal.pages import page
+from portal.permissions.guards import requires
+from portal.permissions.model import Area, Level
+from portal.permissions.principal import Principal
+
+
+@get("/dev/outbox", opt=requires(Area.USERS, Level.READ), include_in_schema=False)
+async def outbox_page(
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal]
+) -> Template:
+    if request.app.state.settings.smtp_url is not None:
+        # With a real SMTP server the mail is in people's inboxes, not here.
+        raise NotFoundException("There is no local outbox: emails go out over SMTP.")
+    emails = (
+        await OutboundEmail.select(
+            OutboundEmail.created_at,
+            OutboundEmail.to_address,
+            OutboundEmail.subject,
+            OutboundEmail.text_body,
+            OutboundEmail.status,
+        )
+        .where(OutboundEmail.organisation == principal.organisation_id)
+        .order_by(OutboundEmail.created_at, ascending=False)
+        .limit(100)
+    )
+    return page(request, "mail/outbox.html", emails=emails)
+
+
+ROUTES = [outbox_page]

@@ -1,0 +1,296 @@
+"""Settings → Users: the list, inviting colleagues, and each user's page with its actions."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.response import Redirect, Template
+
+from portal.activity.log import Actor
+from portal.auth.handlers import request_origin
+from portal.invitations.service import (
+    InvitationError,
+    Invitee,
+    NotFound,
+    cancel_invitation,
+    invite,
+    send_invitation,
+)
+from portal.pages import page
+from portal.permissions.guards import requires
+from portal.permissions.model import Area, Level, Tier
+from portal.permissions.principal import Principal, load_principal
+from portal.permissions.tables import Role
+from portal.users.queries import (
+    STATUS_LABELS,
+    BadCursor,
+    Sort,
+    StatusFilter,
+    UserQuery,
+    list_users,
+)
+from portal.users.service import LifecycleError, deactivate, reactivate
+from portal.users.tables import User
+from workflows.mail import wake_delivery
+
+USERS_READ = requires(Area.USERS, Level.READ)
+USERS_FULL = requires(Area.USERS, Level.FULL)
+
+NOTICES = {
+    "invited": "Invitation sent.",
+    "invited_later": "User added. Send the invitation from their page when you are ready.",
+    "sent": "A new invitation link was sent; the previous link no longer works.",
+    "cancelled": "Invitation cancelled.",
+    "deactivated": "User deactivated. Their sessions and API access end on their next request.",
+    "reactivated": "User reactivated.",
+}
+
+
+def actor_of(request: Request[Any, Any, Any], principal: Principal) -> Actor:
+    return Actor(principal.user_id, principal.organisation_id, request_origin(request))
+
+
+def base_url(request: Request[Any, Any, Any]) -> str:
+    url: str = request.app.state.settings.base_url
+    return url
+
+
+@get("/settings/users", opt=USERS_READ, include_in_schema=False)
+async def users_page(
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+) -> Template:
+    query, problem = parse_user_query(request.query_params)
+    users = None
+    if problem is None:
+        try:
+            users = await list_users(principal.organisation_id, query)
+        except BadCursor as error:
+            problem = str(error)
+    return page(
+        request,
+        "users/index.html",
+        status_code=200 if problem is None else 400,
+        users=users,
+        query=query,
+        problem=problem,
+        statuses=STATUS_LABELS,
+        tiers=[tier.value for tier in Tier],
+        notice=NOTICES.get(request.query_params.get("done", "")),
+        can_change=principal.may(Area.USERS, Level.FULL),
+    )
+
+
+def parse_user_query(params: Any) -> tuple[UserQuery, str | None]:
+    """The list's query from the address bar; unknown values are reported, not guessed."""
+    status_raw = params.get("status") or None
+    tier = params.get("tier") or None
+    sort_raw = params.get("sort") or Sort.NAME.value
+    problem = None
+    status = None
+    if status_raw is not None:
+        try:
+            status = StatusFilter(status_raw)
+        except ValueError:
+            problem = f"Unknown status filter {status_raw[:40]!r}."
+    if tier is not None and tier not in {t.value for t in Tier}:
+        problem, tier = f"Unknown permission level {tier[:40]!r}.", None
+    try:
+        sort = Sort(sort_raw)
+    except ValueError:
+        problem, sort = f"Unknown sort order {sort_raw[:40]!r}.", Sort.NAME
+    query = UserQuery(
+        search=(params.get("q") or "")[:200],
+        status=status,
+        tier=tier,
+        sort=sort,
+        after=params.get("after") or None,
+    )
+    return query, problem
+
+
+@get("/settings/users/invite", opt=USERS_FULL, include_in_schema=False)
+async def invite_page(
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal]
+) -> Template:
+    return await _invite_form(request, principal, values={"send_now": "on", "tier": "user"})
+
+
+@post("/settings/users/invite", opt=USERS_FULL, include_in_schema=False)
+async def invite_submit(
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal]
+) -> Response[Any]:
+    form = await request.form()
+    values = {key: str(form.get(key) or "") for key in ("full_name", "email", "tier", "send_now")}
+    role_ids, bad_role = _uuids(form.getall("roles", []))
+    if bad_role:
+        return await _invite_form(
+            request, principal, values, {"roles": "Choose roles from the list."}
+        )
+    invitee = Invitee(
+        full_name=values["full_name"],
+        email=values["email"],
+        tier=values["tier"],
+        role_ids=role_ids,
+        send_now=values["send_now"] == "on",
+    )
+    try:
+        invited = await invite(actor_of(request, principal), invitee, base_url(request))
+    except InvitationError as error:
+        return await _invite_form(request, principal, values, error.errors, role_ids)
+    wake_delivery(invited.email_ids)
+    done = "invited" if invitee.send_now else "invited_later"
+    return Redirect(f"/settings/users?done={done}", status_code=303)
+
+
+async def _invite_form(
+    request: Request[Any, Any, Any],
+    principal: Principal,
+    values: dict[str, str],
+    errors: dict[str, str] | None = None,
+    chosen_roles: list[UUID] | None = None,
+) -> Template:
+    roles = (
+        await Role.select(Role.id, Role.name)
+        .where(Role.organisation == principal.organisation_id)
+        .order_by(Role.name)
+    )
+    return page(
+        request,
+        "users/invite.html",
+        status_code=422 if errors else 200,
+        values=values,
+        errors=errors or {},
+        roles=roles,
+        chosen_roles=set(chosen_roles or []),
+        tiers=[tier.value for tier in Tier],
+    )
+
+
+def _uuids(raw: list[Any]) -> tuple[list[UUID], bool]:
+    ids = []
+    for value in raw[:200]:
+        try:
+            ids.append(UUID(str(value)))
+        except ValueError:
+            return [], True
+    return ids, False
+
+
+@get("/settings/users/{user_id:uuid}", opt=USERS_READ, include_in_schema=False)
+async def user_page(
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal], user_id: UUID
+) -> Template:
+    return await _user_page(request, principal, user_id)
+
+
+async def _user_page(
+    request: Request[Any, Any, Any],
+    principal: Principal,
+    user_id: UUID,
+    problem: str | None = None,
+) -> Template:
+    user = (
+        await User.select(
+            User.id,
+            User.full_name,
+            User.display_name,
+            User.email,
+            User.tier,
+            User.status,
+            User.is_owner,
+            User.created_at,
+            User.last_sign_in_at,
+        )
+        .where((User.id == user_id) & (User.organisation == principal.organisation_id))
+        .first()
+    )
+    if user is None:
+        raise NotFoundException("No such user.")
+    listed = await list_users(principal.organisation_id, UserQuery(search=user["email"], limit=5))
+    status = next((row.status for row in listed.rows if row.id == user_id), None)
+    holder = await load_principal(user_id) if user["status"] == "active" else None
+    return page(
+        request,
+        "users/detail.html",
+        status_code=422 if problem else 200,
+        user=user,
+        status=status,
+        status_label=STATUS_LABELS.get(status) if status else user["status"],
+        roles=next((row.roles for row in listed.rows if row.id == user_id), ()),
+        levels=holder.levels if holder else None,
+        areas=list(Area),
+        problem=problem,
+        notice=NOTICES.get(request.query_params.get("done", "")),
+        can_change=principal.may(Area.USERS, Level.FULL),
+    )
+
+
+async def _act(
+    request: Request[Any, Any, Any], principal: Principal, user_id: UUID, action: str
+) -> Response[Any]:
+    form = await request.form()
+    reason = str(form.get("reason") or "")
+    actor = actor_of(request, principal)
+    try:
+        if action == "sent":
+            wake_delivery([await send_invitation(actor, user_id, base_url(request))])
+        elif action == "cancelled":
+            await cancel_invitation(actor, user_id)
+        elif action == "deactivated":
+            await deactivate(actor, user_id, reason)
+        else:
+            email_id = await reactivate(actor, user_id, base_url(request), reason)
+            wake_delivery([email_id] if email_id else [])
+    except NotFound:
+        raise NotFoundException("No such user.") from None
+    except (InvitationError, LifecycleError) as error:
+        message = (
+            " ".join(error.errors.values()) if isinstance(error, InvitationError) else str(error)
+        )
+        return await _user_page(request, principal, user_id, problem=message)
+    return Redirect(f"/settings/users/{user_id}?done={action}", status_code=303)
+
+
+@post("/settings/users/{user_id:uuid}/send-invitation", opt=USERS_FULL, include_in_schema=False)
+async def send_invitation_submit(
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal], user_id: UUID
+) -> Response[Any]:
+    return await _act(request, principal, user_id, "sent")
+
+
+@post("/settings/users/{user_id:uuid}/cancel-invitation", opt=USERS_FULL, include_in_schema=False)
+async def cancel_invitation_submit(
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal], user_id: UUID
+) -> Response[Any]:
+    return await _act(request, principal, user_id, "cancelled")
+
+
+@post("/settings/users/{user_id:uuid}/deactivate", opt=USERS_FULL, include_in_schema=False)
+async def deactivate_submit(
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal], user_id: UUID
+) -> Response[Any]:
+    return await _act(request, principal, user_id, "deactivated")
+
+
+@post("/settings/users/{user_id:uuid}/reactivate", opt=USERS_FULL, include_in_schema=False)
+async def reactivate_submit(
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal], user_id: UUID
+) -> Response[Any]:
+    return await _act(request, principal, user_id, "reactivated")
+
+
+ROUTES = [
+    users_page,
+    invite_page,
+    invite_submit,
+    user_page,
+    send_invitation_submit,
+    cancel_invitation_submit,
+    deactivate_submit,
+    reactivate_submit,
+]
