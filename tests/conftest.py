@@ -166,7 +166,7 @@ class MailSink:
     def __init__(self) -> None:
         self.received: list[ReceivedMail] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         from email import message_from_bytes, policy
 
         message = message_from_bytes(envelope.original_content, policy=policy.default)
