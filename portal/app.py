@@ -39,6 +39,7 @@ from portal.permissions.handlers import ROUTES as permission_routes
 from portal.permissions.handlers import roles_page
 from portal.security_headers import add_security_headers
 from portal.settings import PROJECT_ROOT, Settings
+from portal.users.api import ROUTES as user_api_routes
 from portal.users.handlers import ROUTES as user_routes
 from portal.users.handlers import users_page
 
@@ -81,6 +82,7 @@ def create_app(settings: Settings) -> Litestar:
             *activity_routes,
             *me_routes,
             *user_routes,
+            *user_api_routes,
             *invitation_routes,
             *outbox_routes,
             *health_routes,

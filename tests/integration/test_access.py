@@ -46,6 +46,14 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/invitations/{token:str}"): (404, 404, 404, 404),
     ("POST", "/invitations/{token:str}"): (403, 404, 404, 404),
     ("GET", "/dev/outbox"): (303, 200, 403, 403),
+    ("GET", "/api/v1/users"): (401, 200, 403, 403),
+    ("GET", "/api/v1/users/{user_id:uuid}"): (401, 404, 403, 403),
+    # The probe posts a form, not JSON: the admin's request is malformed (400).
+    ("POST", "/api/v1/users/invitations"): (403, 400, 403, 403),
+    ("POST", "/api/v1/users/{user_id:uuid}/invitation"): (403, 404, 403, 403),
+    ("DELETE", "/api/v1/users/{user_id:uuid}/invitation"): (403, 404, 403, 403),
+    ("POST", "/api/v1/users/{user_id:uuid}/deactivate"): (403, 400, 403, 403),
+    ("POST", "/api/v1/users/{user_id:uuid}/reactivate"): (403, 400, 403, 403),
     ("POST", "/sign-out"): (403, 303, 303, 303),
     ("GET", "/sign-in"): (200, 303, 303, 303),
     ("POST", "/sign-in"): (403, 401, 401, 401),
@@ -111,7 +119,7 @@ async def _status(client: AsyncTestClient[Litestar], method: str, path: str) -> 
     url = concrete(path)
     headers = {}
     data = None
-    if method == "POST":
+    if method in ("POST", "DELETE"):
         token = client.cookies.get("csrftoken")
         if token:
             headers["x-csrftoken"] = token

@@ -1,0 +1,226 @@
+"""JSON API for users: list and search, invite, send/resend and cancel invitations,
+deactivate and reactivate."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from litestar import Request, delete, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import ClientException, NotFoundException
+from litestar.params import FromQuery
+from litestar.status_codes import HTTP_409_CONFLICT
+
+from portal.errors import InputError
+from portal.invitations.service import (
+    InvitationError,
+    Invitee,
+    NotFound,
+    cancel_invitation,
+    invite,
+    send_invitation,
+)
+from portal.permissions.principal import Principal
+from portal.users.handlers import USERS_FULL, USERS_READ, actor_of, base_url, parse_user_query
+from portal.users.queries import BadCursor, UserQuery, UserRow, list_users
+from portal.users.service import LifecycleError, deactivate, reactivate
+from portal.users.tables import User
+from workflows.mail import wake_delivery
+
+TAGS = ["users"]
+
+
+class UserOut(msgspec.Struct):
+    id: UUID
+    full_name: str
+    email: str
+    tier: str
+    status: str
+    is_owner: bool
+    roles: list[str]
+    last_sign_in_at: datetime | None
+
+
+class UserPageOut(msgspec.Struct):
+    items: list[UserOut]
+    next_cursor: str | None
+
+
+class InviteIn(msgspec.Struct, forbid_unknown_fields=True):
+    full_name: str
+    email: str
+    tier: str
+    roles: list[UUID] = []
+    send_now: bool = True
+
+
+class InvitedOut(msgspec.Struct):
+    user_id: UUID
+    invitation_sent: bool
+
+
+class ReasonIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: str = ""
+
+
+class Conflict(ClientException):
+    """A rule of the organisation refuses the change (owner, last admin)."""
+
+    status_code = HTTP_409_CONFLICT
+
+
+def _out(row: UserRow) -> UserOut:
+    return UserOut(
+        id=row.id,
+        full_name=row.full_name,
+        email=row.email,
+        tier=row.tier,
+        status=row.status.value,
+        is_owner=row.is_owner,
+        roles=list(row.roles),
+        last_sign_in_at=row.last_sign_in_at,
+    )
+
+
+@get("/api/v1/users", opt=USERS_READ, tags=TAGS, summary="List and search users")
+async def list_users_api(
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    limit: FromQuery[int] = 50,
+) -> UserPageOut:
+    query, problem = parse_user_query(request.query_params)
+    if problem is not None:
+        raise InputError({"query": problem})
+    if not 1 <= limit <= 200:
+        raise InputError({"limit": "Use a limit from 1 to 200."})
+    try:
+        page = await list_users(
+            principal.organisation_id,
+            UserQuery(query.search, query.status, query.tier, query.sort, query.after, limit),
+        )
+    except BadCursor as error:
+        raise InputError({"after": str(error)}) from None
+    return UserPageOut([_out(row) for row in page.rows], page.next_cursor)
+
+
+@get("/api/v1/users/{user_id:uuid}", opt=USERS_READ, tags=TAGS, summary="One user")
+async def get_user_api(principal: NamedDependency[Principal], user_id: UUID) -> UserOut:
+    return await _one(principal, user_id)
+
+
+async def _one(principal: Principal, user_id: UUID) -> UserOut:
+    user = (
+        await User.select(User.email)
+        .where((User.id == user_id) & (User.organisation == principal.organisation_id))
+        .first()
+    )
+    if user is None:
+        raise NotFoundException("No such user.")
+    page = await list_users(principal.organisation_id, UserQuery(search=user["email"], limit=10))
+    row = next(r for r in page.rows if r.id == user_id)
+    return _out(row)
+
+
+@post(
+    "/api/v1/users/invitations",
+    opt=USERS_FULL,
+    tags=TAGS,
+    summary="Invite a colleague",
+    status_code=201,
+)
+async def invite_api(
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal], data: InviteIn
+) -> InvitedOut:
+    invitee = Invitee(data.full_name, data.email, data.tier, data.roles, data.send_now)
+    try:
+        invited = await invite(actor_of(request, principal), invitee, base_url(request))
+    except InvitationError as error:
+        raise InputError(error.errors) from None
+    wake_delivery(invited.email_ids)
+    return InvitedOut(invited.user_id, bool(invited.email_ids))
+
+
+@post(
+    "/api/v1/users/{user_id:uuid}/invitation",
+    opt=USERS_FULL,
+    tags=TAGS,
+    summary="Send or resend the invitation (older links stop working)",
+    status_code=202,
+)
+async def send_invitation_api(
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal], user_id: UUID
+) -> UserOut:
+    try:
+        email_id = await send_invitation(actor_of(request, principal), user_id, base_url(request))
+    except NotFound:
+        raise NotFoundException("No such user.") from None
+    except InvitationError as error:
+        raise InputError(error.errors) from None
+    wake_delivery([email_id])
+    return await _one(principal, user_id)
+
+
+@delete(
+    "/api/v1/users/{user_id:uuid}/invitation",
+    opt=USERS_FULL,
+    tags=TAGS,
+    summary="Cancel the pending invitation",
+)
+async def cancel_invitation_api(
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal], user_id: UUID
+) -> None:
+    try:
+        await cancel_invitation(actor_of(request, principal), user_id)
+    except NotFound:
+        raise NotFoundException("No such user.") from None
+    except InvitationError as error:
+        raise InputError(error.errors) from None
+
+
+@post("/api/v1/users/{user_id:uuid}/deactivate", opt=USERS_FULL, tags=TAGS, status_code=200)
+async def deactivate_api(
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    user_id: UUID,
+    data: ReasonIn,
+) -> UserOut:
+    try:
+        await deactivate(actor_of(request, principal), user_id, data.reason)
+    except NotFound:
+        raise NotFoundException("No such user.") from None
+    except LifecycleError as error:
+        raise Conflict(str(error)) from None
+    return await _one(principal, user_id)
+
+
+@post("/api/v1/users/{user_id:uuid}/reactivate", opt=USERS_FULL, tags=TAGS, status_code=200)
+async def reactivate_api(
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    user_id: UUID,
+    data: ReasonIn,
+) -> UserOut:
+    try:
+        email_id = await reactivate(
+            actor_of(request, principal), user_id, base_url(request), data.reason
+        )
+    except NotFound:
+        raise NotFoundException("No such user.") from None
+    except LifecycleError as error:
+        raise Conflict(str(error)) from None
+    wake_delivery([email_id] if email_id else [])
+    return await _one(principal, user_id)
+
+
+ROUTES = [
+    list_users_api,
+    get_user_api,
+    invite_api,
+    send_invitation_api,
+    cancel_invitation_api,
+    deactivate_api,
+    reactivate_api,
+]
