@@ -135,14 +135,15 @@ def worker(processes: int, threads: int, scheduler: bool) -> None:
     settings = _settings_or_exit()
     if settings.redis_url is None:
         raise click.ClickException("REDIS_URL is not set; `portal run` runs the workers in-process")
-    import threading
+    import subprocess
 
     from dramatiq.cli import main as dramatiq_main
 
+    scheduler_process = None
     if scheduler:
-        from workflows.schedule import start_scheduler
-
-        start_scheduler(threading.Event())
+        # Its own process, not a thread: dramatiq forks its workers next, and a fork taken
+        # while another thread holds a lock deadlocks the child.
+        scheduler_process = subprocess.Popen([sys.executable, "-m", "portal.cli", "scheduler"])
 
     sys.argv = [
         "dramatiq",
@@ -152,7 +153,31 @@ def worker(processes: int, threads: int, scheduler: bool) -> None:
         "--threads",
         str(threads),
     ]
-    sys.exit(dramatiq_main())
+    try:
+        code = dramatiq_main()
+    finally:
+        if scheduler_process is not None:
+            scheduler_process.terminate()
+    sys.exit(code)
+
+
+@main.command()
+def scheduler() -> None:
+    """Wake the periodic jobs (sweeps, expiry, reminders) until stopped."""
+    settings = _settings_or_exit()
+    if settings.redis_url is None:
+        raise click.ClickException("REDIS_URL is not set; `portal run` schedules in-process")
+    import threading
+
+    from workflows.schedule import start_scheduler
+
+    stop = threading.Event()
+    start_scheduler(stop)
+    parent = os.getppid()
+    # Started by `portal worker`: end with it, even if it was killed without a word.
+    while not stop.wait(1.0):
+        if os.getppid() != parent:
+            stop.set()
 
 
 @main.group()
@@ -190,3 +215,7 @@ def org_create(name: str, owner_email: str, owner_name: str, data_dir: Path | No
         raise click.ClickException(str(error)) from None
     click.echo(f"Organisation {name!r} created; owner {owner_email.strip().casefold()}.")
     click.echo(f"Initial password for the owner (shown once; hand it over securely): {password}")
+
+
+if __name__ == "__main__":
+    main()

@@ -34,6 +34,8 @@ class Settings:
     mail_from: str = "Portal <no-reply@portal.invalid>"
     # How long a worker may hold an email before another may take it over (worker died).
     mail_lease_seconds: int = 300
+    # How often the scheduler wakes the sweep that re-sends work a lost message left undone.
+    sweep_interval_seconds: int = 60
 
     @property
     def uses_sqlite(self) -> bool:
@@ -109,6 +111,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         database_pool_max=database_pool_max_from(env),
         mail_from=env.get("MAIL_FROM", "").strip() or "Portal <no-reply@portal.invalid>",
         mail_lease_seconds=_whole_number(env, "PORTAL_MAIL_LEASE_SECONDS", 300, 1, 86_400),
+        sweep_interval_seconds=_whole_number(env, "PORTAL_SWEEP_INTERVAL_SECONDS", 60, 1, 3_600),
     )
 
 

@@ -20,15 +20,17 @@ class Periodic:
 
 
 def periodic_jobs() -> Sequence[Periodic]:
+    from portal.settings import load_settings
     from workflows.actors import purge_expired_sessions, sweep_owed_emails
 
+    sweep_every = load_settings().sweep_interval_seconds
     return (
         Periodic(purge_expired_sessions, every_seconds=15 * 60),
-        Periodic(sweep_owed_emails, every_seconds=60),
+        Periodic(sweep_owed_emails, every_seconds=sweep_every),
     )
 
 
-def start_scheduler(stop: threading.Event, tick_seconds: float = 5.0) -> threading.Thread:
+def start_scheduler(stop: threading.Event, tick_seconds: float = 1.0) -> threading.Thread:
     def loop() -> None:
         jobs = periodic_jobs()
         next_run = [0.0] * len(jobs)

@@ -15,7 +15,7 @@ from portal.mail.render import RenderedEmail
 from portal.mail.tables import OutboundEmail
 
 MAX_ATTEMPTS = 8
-# A pending email younger than this still has its wake-up message on the way.
+# A pending email younger than this may still have its wake-up message on the way.
 SWEEP_GRACE = timedelta(seconds=30)
 
 
@@ -116,7 +116,10 @@ async def owed_emails(lease: timedelta, limit: int = 1000) -> list[UUID]:
     rows = await (
         OutboundEmail.select(OutboundEmail.id)
         .where(
-            ((OutboundEmail.status == "pending") & (OutboundEmail.created_at < now - SWEEP_GRACE))
+            (
+                (OutboundEmail.status == "pending")
+                & (OutboundEmail.created_at < now - min(SWEEP_GRACE, lease))
+            )
             | ((OutboundEmail.status == "sending") & (OutboundEmail.claimed_at < now - lease))
         )
         .order_by(OutboundEmail.created_at)

@@ -53,7 +53,7 @@ async def test_admin_signs_in_sees_admin_navigation_and_their_sign_in_in_the_log
     nav = main_nav(page)
     await expect(nav).to_be_visible()
     await expect(nav.get_by_role("link")).to_have_text(
-        ["Dashboard", "Roles", "Activity log", "My account"]
+        ["Dashboard", "Users", "Roles", "Activity log", "My account"]
     )
     await expect(nav_link(page, "Dashboard")).to_have_attribute("aria-current", "page")
     await expect(nav_link(page, "Roles")).to_have_attribute("href", "/settings/roles")

@@ -122,7 +122,7 @@ def test_worker_refuses_to_start_without_redis() -> None:
     assert "REDIS_URL is not set" in result.stderr
 
 
-def test_worker_processes_consume_jobs_from_redis() -> None:
+def test_worker_processes_consume_jobs_from_redis(migrated: None) -> None:
     namespace = f"portal-test-{uuid.uuid4().hex[:8]}"
     broker = RedisBroker(url=REDIS_URL, namespace=namespace)
     broker.declare_queue("default")
