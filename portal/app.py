@@ -30,6 +30,7 @@ from portal.dashboard.handlers import ROUTES as dashboard_routes
 from portal.dashboard.handlers import account, dashboard
 from portal.errors import handle_http_exception, handle_unexpected
 from portal.health.handlers import ROUTES as health_routes
+from portal.invitations.batch_handlers import ROUTES as batch_routes
 from portal.invitations.handlers import ROUTES as invitation_routes
 from portal.mail.handlers import ROUTES as outbox_routes
 from portal.pages import NavItem
@@ -37,6 +38,7 @@ from portal.permissions.api import ROUTES as permission_api_routes
 from portal.permissions.guards import authorize, current_principal, public
 from portal.permissions.handlers import ROUTES as permission_routes
 from portal.permissions.handlers import roles_page
+from portal.recovery.handlers import ROUTES as recovery_routes
 from portal.security_headers import add_security_headers
 from portal.settings import PROJECT_ROOT, Settings
 from portal.users.api import ROUTES as user_api_routes
@@ -84,6 +86,8 @@ def create_app(settings: Settings) -> Litestar:
             *user_routes,
             *user_api_routes,
             *invitation_routes,
+            *batch_routes,
+            *recovery_routes,
             *outbox_routes,
             *health_routes,
             create_static_files_router(

@@ -3,10 +3,11 @@
 from piccolo.conf.apps import AppConfig
 
 from portal.activity.tables import ActivityEvent
-from portal.invitations.tables import Invitation
+from portal.invitations.tables import Invitation, InvitationBatch, InvitationBatchRow
 from portal.mail.tables import OutboundEmail
 from portal.organisations.tables import Organisation
 from portal.permissions.tables import PermissionPolicy, PolicyGrant, Role, RolePolicy, UserRole
+from portal.recovery.tables import PasswordReset
 from portal.settings import PROJECT_ROOT
 from portal.users.tables import User, UserOverride
 
@@ -22,6 +23,9 @@ TABLES = [
     ActivityEvent,
     Invitation,
     OutboundEmail,
+    PasswordReset,
+    InvitationBatch,
+    InvitationBatchRow,
 ]
 
 APP_CONFIG = AppConfig(

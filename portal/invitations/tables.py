@@ -1,4 +1,4 @@
-from piccolo.columns import UUID, ForeignKey, Timestamptz, Varchar
+from piccolo.columns import UUID, ForeignKey, Integer, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
@@ -24,3 +24,30 @@ class Invitation(Table, tablename="invitation"):
     expires_at = Timestamptz(index=True)
     decided_at = Timestamptz(null=True, default=None)
     reminder_sent_at = Timestamptz(null=True, default=None)
+
+
+class InvitationBatch(Table, tablename="invitation_batch"):
+    """A CSV of colleagues to invite, validated row by row before anything is sent."""
+
+    id = UUID(primary_key=True)
+    organisation = ForeignKey(Organisation, on_delete=OnDelete.restrict, null=False, index=True)
+    created_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    file_name = Varchar(length=200, default="")
+    total_rows = Integer(default=0)
+    # pending -> processing -> done
+    status = Varchar(length=16, default="pending", index=True)
+
+
+class InvitationBatchRow(Table, tablename="invitation_batch_row"):
+    id = UUID(primary_key=True)
+    batch = ForeignKey(InvitationBatch, on_delete=OnDelete.cascade, null=False, index=True)
+    row_number = Integer()
+    full_name = Varchar(length=200, default="")
+    email = Varchar(length=320, default="")
+    tier = Varchar(length=16, default="")
+    # valid rows: pending -> invited | refused (e.g. the email was taken meanwhile);
+    # invalid rows are stored as refused with their message, for the result table.
+    outcome = Varchar(length=16, default="pending", index=True)
+    message = Varchar(length=500, default="")
+    user = ForeignKey(User, on_delete=OnDelete.restrict, null=True)
