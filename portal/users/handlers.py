@@ -22,9 +22,9 @@ from portal.invitations.service import (
 )
 from portal.pages import page
 from portal.permissions.guards import requires
-from portal.permissions.model import Area, Level, Tier
+from portal.permissions.model import AREA_MAX_LEVEL, Area, Level, OverrideKind, Tier
 from portal.permissions.principal import Principal, load_principal
-from portal.permissions.tables import Role
+from portal.permissions.tables import Role, UserRole
 from portal.users.queries import (
     STATUS_LABELS,
     BadCursor,
@@ -33,8 +33,15 @@ from portal.users.queries import (
     UserQuery,
     list_users,
 )
-from portal.users.service import LifecycleError, deactivate, reactivate
-from portal.users.tables import User
+from portal.users.service import (
+    ChangeError,
+    LifecycleError,
+    UserChanges,
+    change_user,
+    deactivate,
+    reactivate,
+)
+from portal.users.tables import User, UserOverride
 from workflows.mail import wake_delivery
 
 USERS_READ = requires(Area.USERS, Level.READ)
@@ -47,6 +54,9 @@ NOTICES = {
     "cancelled": "Invitation cancelled.",
     "deactivated": "User deactivated. Their sessions and API access end on their next request.",
     "reactivated": "User reactivated.",
+    "changed": "Changes saved. They apply from the user's next request.",
+    "access_email_sent": "Access email sent. Its link works once, for one hour; "
+    "any earlier link no longer works.",
 }
 
 
@@ -202,6 +212,7 @@ async def _user_page(
             User.email,
             User.tier,
             User.status,
+            User.kind,
             User.is_owner,
             User.created_at,
             User.last_sign_in_at,
@@ -294,3 +305,121 @@ ROUTES = [
     deactivate_submit,
     reactivate_submit,
 ]
+
+
+def override_choices(area: Area) -> list[tuple[str, str]]:
+    """(value, label) pairs of the override select for one area."""
+    top = AREA_MAX_LEVEL[area]
+    levels = [level for level in Level if level <= top]
+    grants = [(f"grant:{lv.label}", f"Raise to {lv.label}") for lv in levels if lv > Level.NONE]
+    caps = [(f"restrict:{lv.label}", f"Cap at {lv.label}") for lv in levels if lv < top]
+    return [("", "No override"), *grants, *caps]
+
+
+def parse_override(area: Area, raw: str) -> tuple[OverrideKind, Level] | None:
+    """ "grant:read" -> (GRANT, READ); "" -> None; anything else is refused."""
+    if not raw:
+        return None
+    if raw not in {value for value, _ in override_choices(area)}:
+        raise ChangeError({f"override_{area.value}": "Choose an option from the list."})
+    kind, level = raw.split(":", 1)
+    return OverrideKind(kind), Level.parse(level)
+
+
+EDIT_FIELDS = ("full_name", "display_name", "locale", "time_zone", "tier", "reason", "detail")
+
+
+@get("/settings/users/{user_id:uuid}/edit", opt=USERS_FULL, include_in_schema=False)
+async def edit_user_page(
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal], user_id: UUID
+) -> Template:
+    user = (
+        await User.select(User.full_name, User.display_name, User.locale, User.time_zone, User.tier)
+        .where((User.id == user_id) & (User.organisation == principal.organisation_id))
+        .first()
+    )
+    if user is None:
+        raise NotFoundException("No such user.")
+    held_roles = {
+        r["role"] for r in await UserRole.select(UserRole.role).where(UserRole.user == user_id)
+    }
+    overrides = {
+        o["area"]: f"{o['kind']}:{o['level']}"
+        for o in await UserOverride.select(
+            UserOverride.area, UserOverride.kind, UserOverride.level
+        ).where(UserOverride.user == user_id)
+    }
+    values = {k: (user.get(k) or "") for k in EDIT_FIELDS}
+    return await _edit_form(request, principal, user_id, values, held_roles, overrides)
+
+
+@post("/settings/users/{user_id:uuid}/edit", opt=USERS_FULL, include_in_schema=False)
+async def edit_user_submit(
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal], user_id: UUID
+) -> Response[Any]:
+    if not await User.exists().where(
+        (User.id == user_id) & (User.organisation == principal.organisation_id)
+    ):
+        raise NotFoundException("No such user.")
+    form = await request.form()
+    values = {key: str(form.get(key) or "") for key in EDIT_FIELDS}
+    role_ids, bad_role = _uuids(form.getall("roles", []))
+    raw_overrides = {area.value: str(form.get(f"override_{area.value}") or "") for area in Area}
+    try:
+        if bad_role:
+            raise ChangeError({"roles": "Choose roles from the list."})
+        changes = UserChanges(
+            full_name=values["full_name"],
+            display_name=values["display_name"],
+            locale=values["locale"],
+            time_zone=values["time_zone"],
+            tier=values["tier"],
+            role_ids=role_ids,
+            overrides={area: parse_override(area, raw_overrides[area.value]) for area in Area},
+        )
+        await change_user(
+            actor_of(request, principal), user_id, changes, values["reason"], values["detail"]
+        )
+    except NotFound:
+        raise NotFoundException("No such user.") from None
+    except ChangeError as error:
+        return await _edit_form(
+            request, principal, user_id, values, set(role_ids), raw_overrides, error.errors
+        )
+    except LifecycleError as error:
+        return await _edit_form(
+            request, principal, user_id, values, set(role_ids), raw_overrides, {"tier": str(error)}
+        )
+    return Redirect(f"/settings/users/{user_id}?done=changed", status_code=303)
+
+
+async def _edit_form(
+    request: Request[Any, Any, Any],
+    principal: Principal,
+    user_id: UUID,
+    values: dict[str, str],
+    chosen_roles: set[UUID],
+    overrides: dict[str, str],
+    errors: dict[str, str] | None = None,
+) -> Template:
+    roles = (
+        await Role.select(Role.id, Role.name)
+        .where(Role.organisation == principal.organisation_id)
+        .order_by(Role.name)
+    )
+    return page(
+        request,
+        "users/edit.html",
+        status_code=422 if errors else 200,
+        user_id=user_id,
+        values=values,
+        errors=errors or {},
+        roles=roles,
+        chosen_roles=chosen_roles,
+        overrides=overrides,
+        areas=[(area, override_choices(area)) for area in Area],
+        tiers=[tier.value for tier in Tier],
+    )
+
+
+ROUTES += [edit_user_page, edit_user_submit]

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from portal.activity.log import Actor, log_action
 from portal.db import lock_organisation, write_transaction
 from portal.invitations.service import InvitationError, NotFound, send_invitation
 from portal.invitations.tables import Invitation
-from portal.users.tables import User
+from portal.organisations.service import MAX_NAME_LENGTH
+from portal.permissions.model import AREA_MAX_LEVEL, Area, Level, OverrideKind, Tier
+from portal.permissions.tables import Role, UserRole
+from portal.users.tables import User, UserOverride
 
 MAX_REASON_LENGTH = 500
 
@@ -95,3 +103,189 @@ async def _require_another_active_admin(organisation_id: UUID, user_id: UUID) ->
     )
     if others == 0:
         raise LifecycleError("The last active admin of the organisation cannot be deactivated.")
+
+
+@dataclass(frozen=True, slots=True)
+class UserChanges:
+    """What an admin may change on a user; None leaves a field as it is."""
+
+    full_name: str | None = None
+    display_name: str | None = None
+    locale: str | None = None
+    time_zone: str | None = None
+    tier: str | None = None
+    role_ids: Sequence[UUID] | None = None
+    # area -> (kind, level), or None to remove; areas left out are unchanged.
+    overrides: Mapping[Area, tuple[OverrideKind, Level] | None] = field(default_factory=dict)
+
+
+def validate_changes(changes: UserChanges) -> dict[str, str]:
+    """Field errors, without touching the database."""
+    errors = {}
+    if changes.full_name is not None:
+        name = " ".join(changes.full_name.split())
+        if not name or len(name) > MAX_NAME_LENGTH:
+            errors["full_name"] = f"Use 1 to {MAX_NAME_LENGTH} characters."
+    if changes.display_name is not None and len(changes.display_name.strip()) > MAX_NAME_LENGTH:
+        errors["display_name"] = f"Use at most {MAX_NAME_LENGTH} characters."
+    if changes.locale is not None and not LOCALE.fullmatch(changes.locale.strip()):
+        errors["locale"] = "Use a language tag such as en-GB or de-DE."
+    if changes.time_zone is not None and not _is_time_zone(changes.time_zone.strip()):
+        errors["time_zone"] = "Use a time zone such as Europe/London."
+    if changes.tier is not None and changes.tier not in {tier.value for tier in Tier}:
+        errors["tier"] = "Choose admin, manager or user."
+    for area, override in changes.overrides.items():
+        if override is not None and override[1] > AREA_MAX_LEVEL[area]:
+            errors[f"override_{area.value}"] = "That level does not exist in this area."
+    return errors
+
+
+async def change_user(
+    actor: Actor, user_id: UUID, changes: UserChanges, reason: str = "", detail: str = ""
+) -> None:
+    """Apply an admin's edit in one transaction, logged with before and after values."""
+    errors = validate_changes(changes)
+    if errors:
+        raise ChangeError(errors)
+    reason, detail = reason.strip()[:MAX_REASON_LENGTH], detail.strip()[:MAX_REASON_LENGTH]
+    async with write_transaction():
+        await lock_organisation(actor.organisation_id)
+        current = (
+            await User.select(
+                User.full_name,
+                User.display_name,
+                User.locale,
+                User.time_zone,
+                User.tier,
+                User.status,
+                User.is_owner,
+            )
+            .where((User.id == user_id) & (User.organisation == actor.organisation_id))
+            .first()
+        )
+        if current is None:
+            raise NotFound("user")
+        updates: dict[Any, Any] = {}
+        before: dict[str, Any] = {}
+        after: dict[str, Any] = {}
+        for name, value in requested_fields(changes).items():
+            if current[name] != value:
+                updates[getattr(User, name)] = value
+                before[name], after[name] = current[name], value
+        if "tier" in after and current["tier"] == "admin":
+            if current["is_owner"] and user_id != actor.user_id:
+                raise LifecycleError("Nobody else can change the owner's permission level.")
+            if current["status"] == "active":
+                await _require_another_active_admin(actor.organisation_id, user_id)
+        permissions_changed = "tier" in after
+        if changes.role_ids is not None:
+            permissions_changed |= await _set_roles(actor, user_id, changes.role_ids, before, after)
+        for area, override in changes.overrides.items():
+            permissions_changed |= await _set_override(user_id, area, override, before, after)
+        if not after:
+            return
+        if permissions_changed:
+            updates[User.permissions_version] = User.permissions_version + 1
+        if "tier" in after:
+            # A new permission level ends the user's sessions: they sign in again under it.
+            updates[User.session_epoch] = User.session_epoch + 1
+        if updates:
+            await User.update(updates).where(User.id == user_id)
+        await log_action(
+            "user.changed",
+            organisation_id=actor.organisation_id,
+            actor_id=actor.user_id,
+            subject_id=user_id,
+            origin=actor.origin,
+            reason=reason[:64],
+            data={"before": before, "after": after, "reason": reason, "detail": detail},
+        )
+
+
+def requested_fields(changes: UserChanges) -> dict[str, str | None]:
+    """The profile and tier values an edit asks for, cleaned; an empty display name clears it."""
+    fields: dict[str, str | None] = {}
+    if changes.full_name is not None:
+        fields["full_name"] = " ".join(changes.full_name.split())
+    if changes.display_name is not None:
+        fields["display_name"] = changes.display_name.strip() or None
+    if changes.locale is not None:
+        fields["locale"] = changes.locale.strip()
+    if changes.time_zone is not None:
+        fields["time_zone"] = changes.time_zone.strip()
+    if changes.tier is not None:
+        fields["tier"] = changes.tier
+    return fields
+
+
+class ChangeError(ValueError):
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+LOCALE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+
+
+def _is_time_zone(name: str) -> bool:
+    if not name or len(name) > 64:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+async def _set_roles(
+    actor: Actor,
+    user_id: UUID,
+    role_ids: Sequence[UUID],
+    before: dict[str, Any],
+    after: dict[str, Any],
+) -> bool:
+    wanted = set(role_ids)
+    if wanted and await Role.count().where(
+        Role.id.is_in(list(wanted)) & (Role.organisation == actor.organisation_id)
+    ) != len(wanted):
+        raise ChangeError({"roles": "Choose roles of this organisation."})
+    held = {r["role"] for r in await UserRole.select(UserRole.role).where(UserRole.user == user_id)}
+    if held == wanted:
+        return False
+    if held - wanted:
+        await UserRole.delete().where(
+            (UserRole.user == user_id) & UserRole.role.is_in(list(held - wanted))
+        )
+    for role_id in wanted - held:
+        await UserRole(user=user_id, role=role_id).save()
+    before["roles"] = sorted(str(r) for r in held)
+    after["roles"] = sorted(str(r) for r in wanted)
+    return True
+
+
+async def _set_override(
+    user_id: UUID,
+    area: Area,
+    override: tuple[OverrideKind, Level] | None,
+    before: dict[str, Any],
+    after: dict[str, Any],
+) -> bool:
+    """One override per area: a grant or a restriction, or none."""
+    rows = await UserOverride.select(UserOverride.kind, UserOverride.level).where(
+        (UserOverride.user == user_id) & (UserOverride.area == area.value)
+    )
+    held = {(r["kind"], r["level"]) for r in rows}
+    wanted = {(override[0].value, override[1].label)} if override else set()
+    if held == wanted:
+        return False
+    await UserOverride.delete().where(
+        (UserOverride.user == user_id) & (UserOverride.area == area.value)
+    )
+    if override is not None:
+        await UserOverride(
+            user=user_id, area=area.value, kind=override[0].value, level=override[1].label
+        ).save()
+    key = f"override.{area.value}"
+    before[key] = sorted(f"{k}:{v}" for k, v in held) or None
+    after[key] = sorted(f"{k}:{v}" for k, v in wanted) or None
+    return True

@@ -36,27 +36,29 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/api/v1/me"): (401, 200, 200, 200),
     ("GET", "/settings/users"): (303, 200, 403, 403),
     ("GET", "/settings/users/invite"): (303, 200, 403, 403),
-    # Anonymous POSTs fail CSRF first; the admin's probe lacks required fields: 422.
-    ("POST", "/settings/users/invite"): (403, 422, 403, 403),
+    # The admin's probe lacks required fields: 422.
+    ("POST", "/settings/users/invite"): (303, 422, 403, 403),
     ("GET", "/settings/users/{user_id:uuid}"): (303, 404, 403, 403),
-    ("POST", "/settings/users/{user_id:uuid}/send-invitation"): (403, 404, 403, 403),
-    ("POST", "/settings/users/{user_id:uuid}/cancel-invitation"): (403, 404, 403, 403),
-    ("POST", "/settings/users/{user_id:uuid}/deactivate"): (403, 404, 403, 403),
-    ("POST", "/settings/users/{user_id:uuid}/reactivate"): (403, 404, 403, 403),
+    ("POST", "/settings/users/{user_id:uuid}/send-invitation"): (303, 404, 403, 403),
+    ("POST", "/settings/users/{user_id:uuid}/cancel-invitation"): (303, 404, 403, 403),
+    ("POST", "/settings/users/{user_id:uuid}/deactivate"): (303, 404, 403, 403),
+    ("POST", "/settings/users/{user_id:uuid}/reactivate"): (303, 404, 403, 403),
+    ("GET", "/settings/users/{user_id:uuid}/edit"): (303, 404, 403, 403),
+    ("POST", "/settings/users/{user_id:uuid}/edit"): (303, 404, 403, 403),
     ("GET", "/invitations/{token:str}"): (404, 404, 404, 404),
-    ("POST", "/invitations/{token:str}"): (403, 404, 404, 404),
+    ("POST", "/invitations/{token:str}"): (404, 404, 404, 404),
     ("GET", "/dev/outbox"): (303, 200, 403, 403),
     ("GET", "/api/v1/users"): (401, 200, 403, 403),
     ("GET", "/api/v1/users/{user_id:uuid}"): (401, 404, 403, 403),
     # The probe posts a form, not JSON: the admin's request is malformed (400).
-    ("POST", "/api/v1/users/invitations"): (403, 400, 403, 403),
-    ("POST", "/api/v1/users/{user_id:uuid}/invitation"): (403, 404, 403, 403),
-    ("DELETE", "/api/v1/users/{user_id:uuid}/invitation"): (403, 404, 403, 403),
-    ("POST", "/api/v1/users/{user_id:uuid}/deactivate"): (403, 400, 403, 403),
-    ("POST", "/api/v1/users/{user_id:uuid}/reactivate"): (403, 400, 403, 403),
-    ("POST", "/sign-out"): (403, 303, 303, 303),
+    ("POST", "/api/v1/users/invitations"): (401, 400, 403, 403),
+    ("POST", "/api/v1/users/{user_id:uuid}/invitation"): (401, 404, 403, 403),
+    ("DELETE", "/api/v1/users/{user_id:uuid}/invitation"): (401, 404, 403, 403),
+    ("POST", "/api/v1/users/{user_id:uuid}/deactivate"): (401, 400, 403, 403),
+    ("POST", "/api/v1/users/{user_id:uuid}/reactivate"): (401, 400, 403, 403),
+    ("POST", "/sign-out"): (303, 303, 303, 303),
     ("GET", "/sign-in"): (200, 303, 303, 303),
-    ("POST", "/sign-in"): (403, 401, 401, 401),
+    ("POST", "/sign-in"): (401, 401, 401, 401),
     ("GET", "/health"): (200, 200, 200, 200),
     ("GET", "/ready"): (200, 200, 200, 200),
     ("GET", "/static/{file_path:path}"): (200, 200, 200, 200),
@@ -119,7 +121,7 @@ async def _status(client: AsyncTestClient[Litestar], method: str, path: str) -> 
     url = concrete(path)
     headers = {}
     data = None
-    if method in ("POST", "DELETE"):
+    if method in ("POST", "PUT", "DELETE"):
         token = client.cookies.get("csrftoken")
         if token:
             headers["x-csrftoken"] = token
@@ -134,14 +136,27 @@ async def test_each_tier_gets_the_expected_status_on_every_route(
 ) -> None:
     column = ["anonymous", "admin", "manager", "user"].index(who)
     observed = {}
-    for (method, path), statuses in EXPECTED.items():
-        # A fresh client per route: sign-out would otherwise end the session for the rest.
-        async with AsyncTestClient(app, base_url=BASE_URL) as client:
-            if who != "anonymous":
-                await sign_in(client, getattr(acme, who).email)
+    # One signed-in client for every route; sign-out goes last, since it ends the session.
+    routes = sorted(EXPECTED, key=lambda route: route == ("POST", "/sign-out"))
+    async with AsyncTestClient(app, base_url=BASE_URL) as client:
+        if who != "anonymous":
+            await sign_in(client, getattr(acme, who).email)
+        for method, path in routes:
+            statuses = EXPECTED[(method, path)]
             observed[(method, path)] = (await _status(client, method, path), statuses[column])
     wrong = {route: pair for route, pair in observed.items() if pair[0] != pair[1]}
     assert wrong == {}, f"(observed, expected) for {who}: {wrong}"
+
+
+async def test_a_state_change_without_the_csrf_token_is_refused(
+    app: Litestar, acme: Tenant
+) -> None:
+    async with AsyncTestClient(app, base_url=BASE_URL) as client:
+        await sign_in(client, acme.admin.email)
+        for method, path in EXPECTED:
+            if method in ("POST", "PUT", "DELETE", "PATCH") and path not in ("/sign-in",):
+                response = await client.request(method, concrete(path), follow_redirects=False)
+                assert response.status_code == 403, (method, path)
 
 
 async def test_another_organisation_sees_nothing_of_acme(

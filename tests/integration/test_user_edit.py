@@ -1,0 +1,119 @@
+"""Editing a user: profile, tier, roles and overrides, with the owner and last admin kept safe."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from portal.activity.tables import ActivityEvent
+from portal.permissions.service import create_policy, create_role
+from portal.users.tables import User
+from tests.conftest import BASE_URL, Tenant, sign_in
+
+
+def form(**fields: Any) -> dict[str, Any]:
+    base = {
+        "full_name": "Acme manager",
+        "display_name": "",
+        "locale": "en-GB",
+        "time_zone": "Europe/London",
+        "tier": "manager",
+        "reason": "",
+        "detail": "",
+    }
+    return {**base, **fields}
+
+
+async def save(client: AsyncTestClient[Litestar], user_id: object, fields: dict[str, Any]) -> Any:
+    return await client.post(
+        f"/settings/users/{user_id}/edit",
+        data={**fields, "_csrf_token": client.cookies["csrftoken"]},
+        follow_redirects=False,
+    )
+
+
+async def test_an_edit_applies_on_the_next_request_and_is_logged_with_its_reason(
+    client: AsyncTestClient[Litestar], app: Litestar, acme: Tenant
+) -> None:
+    policy = await create_policy(acme.id, acme.admin.id, "Auditors", {"activity_log": "read"})
+    role = await create_role(acme.id, acme.admin.id, "Auditor", [policy])
+    async with AsyncTestClient(app, base_url=BASE_URL) as manager:
+        await sign_in(manager, acme.manager.email)
+        await sign_in(client, acme.admin.email)
+        page = await client.get(f"/settings/users/{acme.manager.id}/edit")
+        assert page.status_code == 200 and 'value="Acme manager"' in page.text
+        response = await save(
+            client,
+            acme.manager.id,
+            form(
+                display_name="Max",
+                roles=str(role),
+                override_users="grant:read",
+                override_orders="restrict:read",
+                reason="joined the audit team",
+            ),
+        )
+        assert response.status_code == 303
+        me = (await manager.get("/api/v1/me")).json()
+        assert me["display_name"] == "Max" and me["roles"] == ["Auditor"]
+        levels = me["permissions"]
+        assert (levels["activity_log"], levels["users"], levels["orders"]) == (
+            "read",
+            "read",
+            "read",
+        )
+        event = (
+            await ActivityEvent.select(ActivityEvent.data, ActivityEvent.reason)
+            .where(ActivityEvent.action == "user.changed")
+            .output(load_json=True)
+            .first()
+        )
+        assert event is not None and event["reason"] == "joined the audit team"
+        assert event["data"]["before"]["display_name"] is None
+        assert event["data"]["after"]["display_name"] == "Max"
+        assert event["data"]["after"]["override.orders"] == ["restrict:read"]
+        # A new permission level ends the user's sessions.
+        await save(client, acme.manager.id, form(tier="user", display_name="Max", roles=str(role)))
+        assert (await manager.get("/api/v1/me")).status_code == 401
+
+
+async def test_bad_edits_keep_the_input_explain_and_change_nothing(
+    client: AsyncTestClient[Litestar], acme: Tenant, globex: Tenant
+) -> None:
+    await sign_in(client, acme.admin.email)
+    before = await User.select().where(User.id == acme.manager.id).first()
+    cases = [
+        (form(full_name="x" * 10_000), "Use 1 to 200 characters."),
+        (form(time_zone="Mars/Olympus"), "Use a time zone such as Europe/London."),
+        (form(locale="english please"), "Use a language tag"),
+        (form(tier="owner", display_name="Keep me"), "Choose admin, manager or user."),
+        (form(override_orders="grant:approve"), "Choose an option from the list."),
+        (form(roles="not-a-uuid"), "Choose roles from the list."),
+    ]
+    for fields, message in cases:
+        response = await save(client, acme.manager.id, fields)
+        assert response.status_code == 422, fields
+        assert message in response.text
+    kept = await save(client, acme.manager.id, form(tier="owner", display_name="Keep me"))
+    assert 'value="Keep me"' in kept.text
+    assert await User.select().where(User.id == acme.manager.id).first() == before
+    assert (await save(client, globex.manager.id, form())).status_code == 404
+    assert (await client.get(f"/settings/users/{globex.manager.id}/edit")).status_code == 404
+
+
+async def test_the_owner_and_the_last_admin_keep_their_level(
+    client: AsyncTestClient[Litestar], app: Litestar, acme: Tenant
+) -> None:
+    await sign_in(client, acme.admin.email)
+    alone = await save(client, acme.admin.id, form(full_name="Acme Admin", tier="manager"))
+    assert alone.status_code == 422 and "last active admin" in alone.text
+    await User.update({User.tier: "admin"}).where(User.id == acme.manager.id)
+    async with AsyncTestClient(app, base_url=BASE_URL) as other_admin:
+        await sign_in(other_admin, acme.manager.email)
+        demote_owner = await save(
+            other_admin, acme.admin.id, form(full_name="Acme Admin", tier="user")
+        )
+        assert demote_owner.status_code == 422 and "owner" in demote_owner.text
+    assert await User.select(User.tier).where(User.id == acme.admin.id).first() == {"tier": "admin"}
