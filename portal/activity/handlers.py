@@ -22,6 +22,10 @@ ACTION_LABELS = {
     "auth.signed_out": "Signed out",
     "organisation.created": "Organisation created",
     "user.created": "User created",
+    "policy.created": "Permission policy created",
+    "policy.changed": "Permission policy changed",
+    "role.created": "Role created",
+    "role.changed": "Role changed",
 }
 
 

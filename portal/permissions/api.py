@@ -1,7 +1,245 @@
-"""JSON API for roles and permission policies."""
+"""JSON API for roles and permission policies: roles:read to read, roles:full to change.
+
+PUT replaces the whole record (name, description, grants or policies), as a form save does.
+"""
 
 from __future__ import annotations
 
-from litestar.handlers import HTTPRouteHandler
+from datetime import datetime
+from typing import Any
+from uuid import UUID
 
-ROUTES: list[HTTPRouteHandler] = []
+import msgspec
+from litestar import Request, get, post, put
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+
+from portal.auth.handlers import request_origin
+from portal.errors import InputError
+from portal.permissions.guards import requires
+from portal.permissions.model import Area, Level
+from portal.permissions.principal import Principal
+from portal.permissions.queries import (
+    PolicyView,
+    RoleView,
+    policies_of,
+    policy_of,
+    role_of,
+    roles_of,
+)
+from portal.permissions.service import (
+    NotFound,
+    PermissionChangeError,
+    create_policy,
+    create_role,
+    update_policy,
+    update_role,
+)
+
+ROLES_READ = requires(Area.ROLES, Level.READ)
+ROLES_FULL = requires(Area.ROLES, Level.FULL)
+TAGS = ["roles"]
+
+
+class PolicyIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: str
+    # Area → level, e.g. {"orders": "full", "approvals": "approve"}; "none" grants nothing.
+    grants: dict[str, str]
+    description: str = ""
+
+
+class PolicyOut(msgspec.Struct):
+    id: UUID
+    name: str
+    description: str
+    grants: dict[str, str]
+    created_at: datetime
+
+
+class RoleIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: str
+    policy_ids: list[UUID]
+    description: str = ""
+
+
+class RoleOut(msgspec.Struct):
+    id: UUID
+    name: str
+    description: str
+    policy_ids: list[UUID]
+    # The role's effective permissions: every area at the highest level of its policies.
+    permissions: dict[str, str]
+    created_at: datetime
+
+
+@get("/api/v1/policies", opt=ROLES_READ, tags=TAGS, summary="The organisation's policies")
+async def list_policies(principal: NamedDependency[Principal]) -> list[PolicyOut]:
+    return [_policy_out(policy) for policy in await policies_of(principal.organisation_id)]
+
+
+@post("/api/v1/policies", opt=ROLES_FULL, tags=TAGS, summary="Create a permission policy")
+async def create_policy_api(
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal], data: PolicyIn
+) -> PolicyOut:
+    try:
+        policy_id = await create_policy(
+            principal.organisation_id,
+            principal.user_id,
+            data.name,
+            data.grants,
+            description=data.description,
+            origin=request_origin(request),
+        )
+    except PermissionChangeError as error:
+        raise InputError(error.errors) from None
+    return _policy_out(await _policy_or_404(principal, policy_id))
+
+
+@get("/api/v1/policies/{policy_id:uuid}", opt=ROLES_READ, tags=TAGS, summary="One policy")
+async def get_policy(principal: NamedDependency[Principal], policy_id: FromPath[UUID]) -> PolicyOut:
+    return _policy_out(await _policy_or_404(principal, policy_id))
+
+
+@put(
+    "/api/v1/policies/{policy_id:uuid}",
+    opt=ROLES_FULL,
+    tags=TAGS,
+    summary="Replace a policy; its holders get the new access on their next request",
+)
+async def replace_policy(
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    policy_id: FromPath[UUID],
+    data: PolicyIn,
+) -> PolicyOut:
+    # Looked up first: another organisation's id is a 404 whatever the body says.
+    await _policy_or_404(principal, policy_id)
+    try:
+        await update_policy(
+            principal.organisation_id,
+            principal.user_id,
+            policy_id,
+            name=data.name,
+            description=data.description,
+            grants=data.grants,
+            origin=request_origin(request),
+        )
+    except NotFound:
+        raise NotFoundException("No such policy.") from None
+    except PermissionChangeError as error:
+        raise InputError(error.errors) from None
+    return _policy_out(await _policy_or_404(principal, policy_id))
+
+
+@get("/api/v1/roles", opt=ROLES_READ, tags=TAGS, summary="The organisation's custom roles")
+async def list_roles(principal: NamedDependency[Principal]) -> list[RoleOut]:
+    return [_role_out(role) for role in await roles_of(principal.organisation_id)]
+
+
+@post("/api/v1/roles", opt=ROLES_FULL, tags=TAGS, summary="Create a custom role from policies")
+async def create_role_api(
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal], data: RoleIn
+) -> RoleOut:
+    try:
+        role_id = await create_role(
+            principal.organisation_id,
+            principal.user_id,
+            data.name,
+            data.policy_ids,
+            description=data.description,
+            origin=request_origin(request),
+        )
+    except NotFound:
+        raise InputError(_NO_SUCH_POLICY) from None
+    except PermissionChangeError as error:
+        raise InputError(error.errors) from None
+    return _role_out(await _role_or_404(principal, role_id))
+
+
+@get("/api/v1/roles/{role_id:uuid}", opt=ROLES_READ, tags=TAGS, summary="One custom role")
+async def get_role(principal: NamedDependency[Principal], role_id: FromPath[UUID]) -> RoleOut:
+    return _role_out(await _role_or_404(principal, role_id))
+
+
+@put(
+    "/api/v1/roles/{role_id:uuid}",
+    opt=ROLES_FULL,
+    tags=TAGS,
+    summary="Replace a role; its holders get the new access on their next request",
+)
+async def replace_role(
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    role_id: FromPath[UUID],
+    data: RoleIn,
+) -> RoleOut:
+    await _role_or_404(principal, role_id)
+    try:
+        await update_role(
+            principal.organisation_id,
+            principal.user_id,
+            role_id,
+            name=data.name,
+            description=data.description,
+            policy_ids=data.policy_ids,
+            origin=request_origin(request),
+        )
+    except NotFound as missing:
+        if missing.what == "role":
+            raise NotFoundException("No such role.") from None
+        raise InputError(_NO_SUCH_POLICY) from None
+    except PermissionChangeError as error:
+        raise InputError(error.errors) from None
+    return _role_out(await _role_or_404(principal, role_id))
+
+
+# A policy id of another organisation gets exactly the answer of one that never existed.
+_NO_SUCH_POLICY = {"policy_ids": "One of the policy ids does not exist."}
+
+
+async def _policy_or_404(principal: Principal, policy_id: UUID) -> PolicyView:
+    policy = await policy_of(principal.organisation_id, policy_id)
+    if policy is None:
+        raise NotFoundException("No such policy.")
+    return policy
+
+
+async def _role_or_404(principal: Principal, role_id: UUID) -> RoleView:
+    role = await role_of(principal.organisation_id, role_id)
+    if role is None:
+        raise NotFoundException("No such role.")
+    return role
+
+
+def _policy_out(policy: PolicyView) -> PolicyOut:
+    return PolicyOut(
+        id=policy.id,
+        name=policy.name,
+        description=policy.description,
+        grants={area.value: level.label for area, level in policy.grants.items()},
+        created_at=policy.created_at,
+    )
+
+
+def _role_out(role: RoleView) -> RoleOut:
+    return RoleOut(
+        id=role.id,
+        name=role.name,
+        description=role.description,
+        policy_ids=role.policy_ids,
+        permissions={area.value: level.label for area, level in role.levels.items()},
+        created_at=role.created_at,
+    )
+
+
+ROUTES = [
+    list_policies,
+    create_policy_api,
+    get_policy,
+    replace_policy,
+    list_roles,
+    create_role_api,
+    get_role,
+    replace_role,
+]

@@ -1,56 +1,379 @@
-"""Settings → Roles: the built-in tiers and the organisation's custom roles, read-only here."""
+"""Settings → Roles: the built-in tiers, and the organisation's permission policies and custom
+roles, which admins with roles:full create and edit here."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
-from litestar import Request, get
+from litestar import Request, Response, get, post
+from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
-from litestar.response import Template
+from litestar.exceptions import ClientException, NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
 
+from portal.auth.handlers import request_origin
 from portal.pages import page
 from portal.permissions.guards import requires
-from portal.permissions.model import TIER_GRANTS, TIER_SCOPE, Area, Level, Tier
+from portal.permissions.model import (
+    AREA_MAX_LEVEL,
+    MAX_POLICIES_PER_ROLE,
+    TIER_GRANTS,
+    TIER_SCOPE,
+    Area,
+    Level,
+    Tier,
+)
 from portal.permissions.principal import Principal
-from portal.permissions.tables import PermissionPolicy, PolicyGrant, Role, RolePolicy
+from portal.permissions.queries import (
+    PolicyView,
+    RoleView,
+    levels_of_policies,
+    policies_of,
+    policy_of,
+    role_of,
+    roles_of,
+    roles_using,
+)
+from portal.permissions.resolve import role_levels
+from portal.permissions.service import (
+    NotFound,
+    PermissionChangeError,
+    create_policy,
+    create_role,
+    update_policy,
+    update_role,
+)
+
+ROLES_READ = requires(Area.ROLES, Level.READ)
+ROLES_FULL = requires(Area.ROLES, Level.FULL)
+
+POLICY_NOTICES = {
+    "created": "Policy created.",
+    "saved": "Policy saved. Everyone holding a role that uses it has the new access from "
+    "their next request.",
+}
+ROLE_NOTICES = {
+    "created": "Role created.",
+    "saved": "Role saved. Everyone holding it has the new access from their next request.",
+}
+# One select per area, offering only the levels that area knows.
+AREA_CHOICES = [(area, [lv for lv in Level if lv <= AREA_MAX_LEVEL[area]]) for area in Area]
 
 
-@get("/settings/roles", opt=requires(Area.ROLES, Level.READ), include_in_schema=False)
+@dataclass(frozen=True, slots=True)
+class PolicyForm:
+    """A policy form's values, as stored or exactly as the user sent them."""
+
+    name: str = ""
+    description: str = ""
+    levels: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, policy: PolicyView) -> PolicyForm:
+        return cls(
+            policy.name,
+            policy.description,
+            {area.value: level.label for area, level in policy.grants.items()},
+        )
+
+    @classmethod
+    def sent(cls, form: FormMultiDict) -> PolicyForm:
+        levels = {area.value: _text(form, f"grants.{area.value}") or "none" for area in Area}
+        return cls(_text(form, "name"), _text(form, "description"), levels)
+
+
+@dataclass(frozen=True, slots=True)
+class RoleForm:
+    name: str = ""
+    description: str = ""
+    policy_ids: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, role: RoleView) -> RoleForm:
+        return cls(role.name, role.description, tuple(str(p) for p in role.policy_ids))
+
+    @classmethod
+    def sent(cls, form: FormMultiDict) -> RoleForm:
+        chosen = tuple(str(value) for value in form.getall("policy_ids", []))
+        return cls(_text(form, "name"), _text(form, "description"), chosen)
+
+
+@get("/settings/roles", opt=ROLES_READ, include_in_schema=False)
 async def roles_page(
     request: Request[Any, Any, Any], principal: NamedDependency[Principal]
 ) -> Template:
-    roles = (
-        await Role.select(Role.id, Role.name, Role.description)
-        .where(Role.organisation == principal.organisation_id)
-        .order_by(Role.name)
-    )
-    links = await RolePolicy.select(
-        RolePolicy.role, RolePolicy.policy.name.as_alias("policy_name")
-    ).where(RolePolicy.role.organisation == principal.organisation_id)
-    policies_by_role: dict[Any, list[str]] = {}
-    for link in links:
-        policies_by_role.setdefault(link["role"], []).append(link["policy_name"])
-    policies = (
-        await PermissionPolicy.select(PermissionPolicy.id, PermissionPolicy.name)
-        .where(PermissionPolicy.organisation == principal.organisation_id)
-        .order_by(PermissionPolicy.name)
-    )
-    grants = await PolicyGrant.select(
-        PolicyGrant.policy, PolicyGrant.area, PolicyGrant.level
-    ).where(PolicyGrant.policy.organisation == principal.organisation_id)
-    grants_by_policy: dict[Any, dict[str, str]] = {}
-    for grant in grants:
-        grants_by_policy.setdefault(grant["policy"], {})[grant["area"]] = grant["level"]
+    policies = await policies_of(principal.organisation_id)
     return page(
         request,
         "permissions/roles.html",
         areas=list(Area),
         tiers=[(tier, TIER_GRANTS[tier], TIER_SCOPE[tier]) for tier in Tier],
-        roles=roles,
-        policies_by_role=policies_by_role,
+        roles=await roles_of(principal.organisation_id, policies),
         policies=policies,
-        grants_by_policy=grants_by_policy,
+        can_change=_can_change(principal),
     )
 
 
-ROUTES = [roles_page]
+@get("/settings/policies/new", opt=ROLES_FULL, include_in_schema=False)
+async def new_policy_page(
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal]
+) -> Template:
+    return _policy_page(request, principal, PolicyForm())
+
+
+@post("/settings/policies", opt=ROLES_FULL, include_in_schema=False)
+async def create_policy_page(
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal]
+) -> Response[Any]:
+    sent = PolicyForm.sent(await request.form())
+    try:
+        policy_id = await create_policy(
+            principal.organisation_id,
+            principal.user_id,
+            sent.name,
+            sent.levels,
+            description=sent.description,
+            origin=request_origin(request),
+        )
+    except PermissionChangeError as error:
+        return _policy_page(request, principal, sent, errors=error.errors)
+    return Redirect(f"/settings/policies/{policy_id}?notice=created", status_code=303)
+
+
+@get("/settings/policies/{policy_id:uuid}", opt=ROLES_READ, include_in_schema=False)
+async def policy_page(
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    policy_id: FromPath[UUID],
+    notice: FromQuery[str | None] = None,
+) -> Template:
+    policy = await _policy_or_404(principal, policy_id)
+    return _policy_page(
+        request,
+        principal,
+        PolicyForm.of(policy),
+        policy=policy,
+        used_by=await roles_using(principal.organisation_id, policy_id),
+        notice=POLICY_NOTICES.get(notice or ""),
+    )
+
+
+@post("/settings/policies/{policy_id:uuid}", opt=ROLES_FULL, include_in_schema=False)
+async def save_policy_page(
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    policy_id: FromPath[UUID],
+) -> Response[Any]:
+    # Looked up before the form is judged: another organisation's id is a 404, never a 422.
+    policy = await _policy_or_404(principal, policy_id)
+    sent = PolicyForm.sent(await request.form())
+    try:
+        await update_policy(
+            principal.organisation_id,
+            principal.user_id,
+            policy_id,
+            name=sent.name,
+            description=sent.description,
+            grants=sent.levels,
+            origin=request_origin(request),
+        )
+    except NotFound:
+        raise NotFoundException("No such policy.") from None
+    except PermissionChangeError as error:
+        return _policy_page(
+            request,
+            principal,
+            sent,
+            errors=error.errors,
+            policy=policy,
+            used_by=await roles_using(principal.organisation_id, policy_id),
+        )
+    return Redirect(f"/settings/policies/{policy_id}?notice=saved", status_code=303)
+
+
+@get("/settings/roles/new", opt=ROLES_FULL, include_in_schema=False)
+async def new_role_page(
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal]
+) -> Template:
+    return await _role_page(request, principal, RoleForm())
+
+
+@post("/settings/roles", opt=ROLES_FULL, include_in_schema=False)
+async def create_role_page(
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal]
+) -> Response[Any]:
+    sent = RoleForm.sent(await request.form())
+    policy_ids = _uuids(sent.policy_ids)
+    if policy_ids is None:
+        return await _role_page(request, principal, sent, errors=_NO_SUCH_POLICY)
+    try:
+        role_id = await create_role(
+            principal.organisation_id,
+            principal.user_id,
+            sent.name,
+            policy_ids,
+            description=sent.description,
+            origin=request_origin(request),
+        )
+    except NotFound:
+        return await _role_page(request, principal, sent, errors=_NO_SUCH_POLICY)
+    except PermissionChangeError as error:
+        return await _role_page(request, principal, sent, errors=error.errors)
+    return Redirect(f"/settings/roles/{role_id}?notice=created", status_code=303)
+
+
+@get("/settings/roles/preview", opt=ROLES_READ, include_in_schema=False)
+async def role_levels_preview(
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    policy_ids: FromQuery[list[UUID] | None] = None,
+) -> Template:
+    """The effective-permissions table for the policies ticked so far (an htmx fragment)."""
+    chosen = list(dict.fromkeys(policy_ids or []))
+    if len(chosen) > MAX_POLICIES_PER_ROLE:
+        raise ClientException(f"A role can use at most {MAX_POLICIES_PER_ROLE} policies.")
+    levels = await levels_of_policies(principal.organisation_id, chosen)
+    return page(request, "permissions/_effective.html", levels=levels)
+
+
+@get("/settings/roles/{role_id:uuid}", opt=ROLES_READ, include_in_schema=False)
+async def role_page(
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    role_id: FromPath[UUID],
+    notice: FromQuery[str | None] = None,
+) -> Template:
+    role = await _role_or_404(principal, role_id)
+    return await _role_page(
+        request, principal, RoleForm.of(role), role=role, notice=ROLE_NOTICES.get(notice or "")
+    )
+
+
+@post("/settings/roles/{role_id:uuid}", opt=ROLES_FULL, include_in_schema=False)
+async def save_role_page(
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal], role_id: FromPath[UUID]
+) -> Response[Any]:
+    role = await _role_or_404(principal, role_id)
+    sent = RoleForm.sent(await request.form())
+    policy_ids = _uuids(sent.policy_ids)
+    if policy_ids is None:
+        return await _role_page(request, principal, sent, errors=_NO_SUCH_POLICY, role=role)
+    try:
+        await update_role(
+            principal.organisation_id,
+            principal.user_id,
+            role_id,
+            name=sent.name,
+            description=sent.description,
+            policy_ids=policy_ids,
+            origin=request_origin(request),
+        )
+    except NotFound as missing:
+        if missing.what == "role":
+            raise NotFoundException("No such role.") from None
+        return await _role_page(request, principal, sent, errors=_NO_SUCH_POLICY, role=role)
+    except PermissionChangeError as error:
+        return await _role_page(request, principal, sent, errors=error.errors, role=role)
+    return Redirect(f"/settings/roles/{role_id}?notice=saved", status_code=303)
+
+
+# A ticked policy that is not (or no longer) this organisation's: the same answer either way.
+_NO_SUCH_POLICY = {"policy_ids": "One of the chosen policies does not exist. Choose again."}
+
+
+def _policy_page(
+    request: Request[Any, Any, Any],
+    principal: Principal,
+    form: PolicyForm,
+    *,
+    errors: dict[str, str] | None = None,
+    policy: PolicyView | None = None,
+    used_by: list[dict[str, Any]] | None = None,
+    notice: str | None = None,
+) -> Template:
+    return page(
+        request,
+        "permissions/policy.html",
+        status_code=422 if errors else 200,
+        form=form,
+        errors=errors or {},
+        policy=policy,
+        used_by=used_by or [],
+        notice=notice,
+        area_choices=AREA_CHOICES,
+        can_change=_can_change(principal),
+    )
+
+
+async def _role_page(
+    request: Request[Any, Any, Any],
+    principal: Principal,
+    form: RoleForm,
+    *,
+    errors: dict[str, str] | None = None,
+    role: RoleView | None = None,
+    notice: str | None = None,
+) -> Template:
+    policies = await policies_of(principal.organisation_id)
+    # The table shows what the ticked policies add up to, even on a form sent back with errors.
+    ticked = [p for p in policies if str(p.id) in form.policy_ids]
+    return page(
+        request,
+        "permissions/role.html",
+        status_code=422 if errors else 200,
+        form=form,
+        errors=errors or {},
+        role=role,
+        policies=policies,
+        levels=role_levels(p.grants for p in ticked),
+        notice=notice,
+        can_change=_can_change(principal),
+    )
+
+
+async def _policy_or_404(principal: Principal, policy_id: UUID) -> PolicyView:
+    policy = await policy_of(principal.organisation_id, policy_id)
+    if policy is None:
+        raise NotFoundException("No such policy.")
+    return policy
+
+
+async def _role_or_404(principal: Principal, role_id: UUID) -> RoleView:
+    role = await role_of(principal.organisation_id, role_id)
+    if role is None:
+        raise NotFoundException("No such role.")
+    return role
+
+
+def _can_change(principal: Principal) -> bool:
+    return principal.may(Area.ROLES, Level.FULL)
+
+
+def _text(form: FormMultiDict, key: str) -> str:
+    value = form.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def _uuids(values: tuple[str, ...]) -> list[UUID] | None:
+    """The ids as UUIDs, or None when one is not a UUID at all (a tampered form)."""
+    try:
+        return [UUID(value) for value in values]
+    except ValueError:
+        return None
+
+
+ROUTES = [
+    roles_page,
+    new_policy_page,
+    create_policy_page,
+    policy_page,
+    save_policy_page,
+    new_role_page,
+    create_role_page,
+    role_levels_preview,
+    role_page,
+    save_role_page,
+]

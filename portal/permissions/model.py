@@ -7,6 +7,8 @@ from enum import IntEnum, StrEnum
 from types import MappingProxyType
 
 MAX_GRANTS_PER_POLICY = 100
+# Not a product rule but a bound on one request's work: no organisation needs more.
+MAX_POLICIES_PER_ROLE = 100
 
 
 class Area(StrEnum):
@@ -48,7 +50,7 @@ class Level(IntEnum):
             return cls[value.upper()]
         except KeyError:
             names = ", ".join(level.label for level in cls)
-            raise ValueError(f"unknown level {value!r}; expected one of {names}") from None
+            raise ValueError(f"unknown level {shown(value)}; expected one of {names}") from None
 
 
 # The highest level each area knows; grants above it are refused.
@@ -105,12 +107,17 @@ TIER_SCOPE: Mapping[Tier, Scope] = MappingProxyType(
 )
 
 
+def shown(value: str, limit: int = 40) -> str:
+    """A user's value quoted in a message, cut short: a 10,000-character key stays readable."""
+    return repr(value if len(value) <= limit else value[:limit] + "…")
+
+
 def validate_grant(area: str, level: str) -> tuple[Area, Level]:
     """Parse one area→level grant, refusing unknown areas and levels beyond the area's top."""
     try:
         parsed_area = Area(area)
     except ValueError:
-        raise ValueError(f"unknown area {area!r}") from None
+        raise ValueError(f"unknown area {shown(area)}") from None
     parsed_level = Level.parse(level)
     if parsed_level > AREA_MAX_LEVEL[parsed_area]:
         top = AREA_MAX_LEVEL[parsed_area].label

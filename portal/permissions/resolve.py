@@ -73,6 +73,16 @@ def effective_levels(
     return {area: min(level, caps[area]) for area, level in levels.items()}
 
 
+def role_levels(policy_grants: Iterable[Grants]) -> dict[Area, Level]:
+    """What a role adds up to: every area at the highest level any of its policies grants."""
+    levels = dict.fromkeys(Area, Level.NONE)
+    for grants in policy_grants:
+        for area, granted in grants.items():
+            if granted > levels[area]:
+                levels[area] = granted
+    return levels
+
+
 def allows(levels: Mapping[Area, Level], area: Area, required: Level) -> bool:
     return levels.get(area, Level.NONE) >= required
 

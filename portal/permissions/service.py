@@ -3,110 +3,205 @@ keys the principal cache, in the same transaction, so it takes effect on the nex
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Iterable, Mapping
+from typing import Any
 from uuid import UUID
 
-from portal.activity.log import log_action
-from portal.db import write_transaction
+from portal.activity.log import RequestOrigin, log_action
+from portal.db import UNIQUE_VIOLATIONS, write_transaction
 from portal.organisations.tables import Organisation
-from portal.permissions.model import Area, Level, OverrideKind, validate_grants
+from portal.permissions.model import (
+    MAX_GRANTS_PER_POLICY,
+    MAX_POLICIES_PER_ROLE,
+    Area,
+    Level,
+    OverrideKind,
+    validate_grant,
+)
 from portal.permissions.tables import PermissionPolicy, PolicyGrant, Role, RolePolicy, UserRole
 from portal.users.tables import User, UserOverride
 
 MAX_ROLE_NAME = 100
+MAX_DESCRIPTION = 500
+# A description is free text over several lines; every other control character is refused
+# (PostgreSQL cannot even store NUL).
+_DESCRIPTION_CONTROLS_ALLOWED = {"\n", "\t"}
+# Changes made outside a request (command line, tests) have no address to record.
+NO_ORIGIN = RequestOrigin()
+_AREA_NAMES = frozenset(area.value for area in Area)
 
 
 class PermissionChangeError(ValueError):
-    """Refused; nothing was written."""
+    """Refused; nothing was written. ``errors`` maps each refused field to its message."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        super().__init__(" ".join(errors.values()))
+        self.errors = dict(errors)
 
 
 class NotFound(LookupError):
     """No such record in this organisation (whether or not it exists in another)."""
 
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
+
 
 async def create_policy(
-    organisation_id: UUID, actor_id: UUID | None, name: str, grants: Mapping[str, str]
+    organisation_id: UUID,
+    actor_id: UUID | None,
+    name: str,
+    grants: Mapping[str, str],
+    *,
+    description: str = "",
+    origin: RequestOrigin = NO_ORIGIN,
 ) -> UUID:
-    name = _clean_name(name)
-    parsed = _parse_grants(grants)
-    async with write_transaction():
-        if await PermissionPolicy.exists().where(
-            (PermissionPolicy.organisation == organisation_id) & (PermissionPolicy.name == name)
-        ):
-            raise PermissionChangeError(f"A policy named {name!r} already exists.")
-        policy = PermissionPolicy(organisation=organisation_id, name=name)
-        await policy.save()
-        await _write_grants(policy.id, parsed)
-        await log_action(
-            "policy.created",
-            organisation_id=organisation_id,
-            actor_id=actor_id,
-            data={"policy": name, "grants": {a.value: lv.label for a, lv in parsed.items()}},
-        )
+    errors: dict[str, str] = {}
+    name = _check_name(name, errors)
+    description = _check_description(description, errors)
+    parsed = _check_grants(grants, errors)
+    _refuse(errors)
+    try:
+        async with write_transaction():
+            await _refuse_duplicate_name("policy", organisation_id, name)
+            policy = PermissionPolicy(
+                organisation=organisation_id, name=name, description=description
+            )
+            await policy.save()
+            await _write_grants(policy.id, parsed)
+            await log_action(
+                "policy.created",
+                organisation_id=organisation_id,
+                actor_id=actor_id,
+                origin=origin,
+                data={"policy": name, "after": _policy_state(name, description, parsed)},
+            )
+    except UNIQUE_VIOLATIONS:
+        # Two submits raced past the check above; the unique index kept one.
+        raise _duplicate("policy", name) from None
     return policy.id
+
+
+async def update_policy(
+    organisation_id: UUID,
+    actor_id: UUID | None,
+    policy_id: UUID,
+    *,
+    name: str,
+    description: str,
+    grants: Mapping[str, str],
+    origin: RequestOrigin = NO_ORIGIN,
+) -> None:
+    """Rename, describe and replace the grants of a policy: every holder of a role that uses
+    it gets the new access on their next request."""
+    errors: dict[str, str] = {}
+    name = _check_name(name, errors)
+    description = _check_description(description, errors)
+    parsed = _check_grants(grants, errors)
+    _refuse(errors)
+    await _change_policy(organisation_id, actor_id, policy_id, parsed, name, description, origin)
 
 
 async def set_policy_grants(
     organisation_id: UUID, actor_id: UUID | None, policy_id: UUID, grants: Mapping[str, str]
 ) -> None:
-    parsed = _parse_grants(grants)
-    async with write_transaction():
-        policy = (
-            await PermissionPolicy.select(PermissionPolicy.name)
-            .where(
-                (PermissionPolicy.id == policy_id)
-                & (PermissionPolicy.organisation == organisation_id)
-            )
-            .first()
-        )
-        if policy is None:
-            raise NotFound("policy")
-        before = {
-            g["area"]: g["level"]
-            for g in await PolicyGrant.select(PolicyGrant.area, PolicyGrant.level).where(
-                PolicyGrant.policy == policy_id
-            )
-        }
-        await PolicyGrant.delete().where(PolicyGrant.policy == policy_id)
-        await _write_grants(policy_id, parsed)
-        await _bump_organisation(organisation_id)
-        await log_action(
-            "policy.changed",
-            organisation_id=organisation_id,
-            actor_id=actor_id,
-            data={
-                "policy": policy["name"],
-                "before": before,
-                "after": {a.value: lv.label for a, lv in parsed.items()},
-            },
-        )
+    """Replace a policy's grants only, keeping its name and description."""
+    errors: dict[str, str] = {}
+    parsed = _check_grants(grants, errors)
+    _refuse(errors)
+    await _change_policy(organisation_id, actor_id, policy_id, parsed)
 
 
 async def create_role(
-    organisation_id: UUID, actor_id: UUID | None, name: str, policy_ids: list[UUID]
+    organisation_id: UUID,
+    actor_id: UUID | None,
+    name: str,
+    policy_ids: Iterable[UUID],
+    *,
+    description: str = "",
+    origin: RequestOrigin = NO_ORIGIN,
 ) -> UUID:
-    name = _clean_name(name)
-    async with write_transaction():
-        found = (
-            await PermissionPolicy.count().where(
-                PermissionPolicy.id.is_in(policy_ids)
-                & (PermissionPolicy.organisation == organisation_id)
+    errors: dict[str, str] = {}
+    name = _check_name(name, errors)
+    description = _check_description(description, errors)
+    wanted = _check_policy_ids(policy_ids, errors)
+    _refuse(errors)
+    try:
+        async with write_transaction():
+            policy_names = await _require_policies(organisation_id, wanted)
+            await _refuse_duplicate_name("role", organisation_id, name)
+            role = Role(organisation=organisation_id, name=name, description=description)
+            await role.save()
+            await _link_policies(role.id, wanted)
+            await log_action(
+                "role.created",
+                organisation_id=organisation_id,
+                actor_id=actor_id,
+                origin=origin,
+                data={"role": name, "after": _role_state(name, description, policy_names)},
             )
-            if policy_ids
-            else 0
-        )
-        if found != len(set(policy_ids)):
-            raise NotFound("policy")
-        if await Role.exists().where((Role.organisation == organisation_id) & (Role.name == name)):
-            raise PermissionChangeError(f"A role named {name!r} already exists.")
-        role = Role(organisation=organisation_id, name=name)
-        await role.save()
-        for policy_id in set(policy_ids):
-            await RolePolicy(role=role.id, policy=policy_id).save()
-        await log_action(
-            "role.created", organisation_id=organisation_id, actor_id=actor_id, data={"role": name}
-        )
+    except UNIQUE_VIOLATIONS:
+        raise _duplicate("role", name) from None
     return role.id
+
+
+async def update_role(
+    organisation_id: UUID,
+    actor_id: UUID | None,
+    role_id: UUID,
+    *,
+    name: str,
+    description: str,
+    policy_ids: Iterable[UUID],
+    origin: RequestOrigin = NO_ORIGIN,
+) -> None:
+    """Rename, describe and choose the policies of a role: its holders get the new access
+    (and see the new name) on their next request. A save that changes nothing writes nothing."""
+    errors: dict[str, str] = {}
+    name = _check_name(name, errors)
+    description = _check_description(description, errors)
+    wanted = _check_policy_ids(policy_ids, errors)
+    _refuse(errors)
+    try:
+        async with write_transaction():
+            role = (
+                await Role.select(Role.name, Role.description)
+                .where((Role.id == role_id) & (Role.organisation == organisation_id))
+                .first()
+            )
+            if role is None:
+                raise NotFound("role")
+            policy_names = await _require_policies(organisation_id, wanted)
+            await _refuse_duplicate_name("role", organisation_id, name, except_id=role_id)
+            linked = {
+                link["policy"]
+                for link in await RolePolicy.select(RolePolicy.policy).where(
+                    RolePolicy.role == role_id
+                )
+            }
+            if (role["name"], role["description"], linked) == (name, description, set(wanted)):
+                return
+            before_names = await _policy_names(organisation_id, linked)
+            await Role.update({Role.name: name, Role.description: description}).where(
+                Role.id == role_id
+            )
+            await RolePolicy.delete().where(RolePolicy.role == role_id)
+            await _link_policies(role_id, wanted)
+            await _bump_organisation(organisation_id)
+            await log_action(
+                "role.changed",
+                organisation_id=organisation_id,
+                actor_id=actor_id,
+                origin=origin,
+                data={
+                    "role": name,
+                    "before": _role_state(role["name"], role["description"], before_names),
+                    "after": _role_state(name, description, policy_names),
+                },
+            )
+    except UNIQUE_VIOLATIONS:
+        raise _duplicate("role", name) from None
 
 
 async def assign_role(
@@ -162,18 +257,180 @@ async def set_override(
         )
 
 
-def _clean_name(name: str) -> str:
+async def _change_policy(
+    organisation_id: UUID,
+    actor_id: UUID | None,
+    policy_id: UUID,
+    grants: Mapping[Area, Level],
+    name: str | None = None,
+    description: str | None = None,
+    origin: RequestOrigin = NO_ORIGIN,
+) -> None:
+    """The one write path of a policy edit; a name or description of None is kept.
+    An edit that changes nothing writes, bumps and logs nothing."""
+    try:
+        async with write_transaction():
+            policy = (
+                await PermissionPolicy.select(PermissionPolicy.name, PermissionPolicy.description)
+                .where(
+                    (PermissionPolicy.id == policy_id)
+                    & (PermissionPolicy.organisation == organisation_id)
+                )
+                .first()
+            )
+            if policy is None:
+                raise NotFound("policy")
+            new_name = policy["name"] if name is None else name
+            new_description = policy["description"] if description is None else description
+            await _refuse_duplicate_name("policy", organisation_id, new_name, except_id=policy_id)
+            before = _policy_state(
+                policy["name"], policy["description"], await _stored_grants(policy_id)
+            )
+            after = _policy_state(new_name, new_description, grants)
+            if before == after:
+                return
+            await PermissionPolicy.update(
+                {PermissionPolicy.name: new_name, PermissionPolicy.description: new_description}
+            ).where(PermissionPolicy.id == policy_id)
+            await PolicyGrant.delete().where(PolicyGrant.policy == policy_id)
+            await _write_grants(policy_id, grants)
+            # Every holder of every role using this policy: one organisation-wide bump.
+            await _bump_organisation(organisation_id)
+            await log_action(
+                "policy.changed",
+                organisation_id=organisation_id,
+                actor_id=actor_id,
+                origin=origin,
+                data={"policy": new_name, "before": before, "after": after},
+            )
+    except UNIQUE_VIOLATIONS:
+        raise _duplicate("policy", name or "") from None
+
+
+def _check_name(name: str, errors: dict[str, str]) -> str:
     cleaned = " ".join(name.split())
-    if not cleaned or len(cleaned) > MAX_ROLE_NAME:
-        raise PermissionChangeError(f"The name must be 1 to {MAX_ROLE_NAME} characters.")
+    if not cleaned:
+        errors["name"] = "Enter a name."
+    elif len(cleaned) > MAX_ROLE_NAME:
+        errors["name"] = (
+            f"The name can be at most {MAX_ROLE_NAME} characters; this one has {len(cleaned):,}."
+        )
+    elif _has_control_characters(cleaned):
+        errors["name"] = "The name cannot contain control characters."
     return cleaned
 
 
-def _parse_grants(grants: Mapping[str, str]) -> dict[Area, Level]:
-    try:
-        return validate_grants(grants)
-    except ValueError as error:
-        raise PermissionChangeError(str(error)) from None
+def _check_description(description: str, errors: dict[str, str]) -> str:
+    cleaned = description.replace("\r\n", "\n").strip()
+    if len(cleaned) > MAX_DESCRIPTION:
+        errors["description"] = (
+            f"The description can be at most {MAX_DESCRIPTION} characters; "
+            f"this one has {len(cleaned):,}."
+        )
+    elif _has_control_characters(cleaned, allowed=_DESCRIPTION_CONTROLS_ALLOWED):
+        errors["description"] = "The description cannot contain control characters."
+    return cleaned
+
+
+def _has_control_characters(text: str, allowed: set[str] | None = None) -> bool:
+    return any(unicodedata.category(char) == "Cc" and char not in (allowed or ()) for char in text)
+
+
+def _check_grants(grants: Mapping[str, str], errors: dict[str, str]) -> dict[Area, Level]:
+    """Parse area→level grants; a "none" grant grants nothing, so it is not stored."""
+    if len(grants) > MAX_GRANTS_PER_POLICY:
+        errors["grants"] = f"A policy holds at most {MAX_GRANTS_PER_POLICY} grants."
+        return {}
+    parsed: dict[Area, Level] = {}
+    for area, level in grants.items():
+        try:
+            parsed_area, parsed_level = validate_grant(area, level)
+        except ValueError as error:
+            field = f"grants.{area}" if area in _AREA_NAMES else "grants"
+            errors.setdefault(field, _sentence(str(error)))
+            continue
+        if parsed_level is not Level.NONE:
+            parsed[parsed_area] = parsed_level
+    return parsed
+
+
+def _check_policy_ids(policy_ids: Iterable[UUID], errors: dict[str, str]) -> list[UUID]:
+    unique = list(dict.fromkeys(policy_ids))
+    if len(unique) > MAX_POLICIES_PER_ROLE:
+        errors["policy_ids"] = f"A role can use at most {MAX_POLICIES_PER_ROLE} policies."
+        return []
+    return unique
+
+
+def _sentence(message: str) -> str:
+    return message[:1].upper() + message[1:] + "."
+
+
+def _refuse(errors: Mapping[str, str]) -> None:
+    if errors:
+        raise PermissionChangeError(errors)
+
+
+def _duplicate(kind: str, name: str) -> PermissionChangeError:
+    return PermissionChangeError(
+        {"name": f"A {kind} named {name!r} already exists. Choose another name."}
+    )
+
+
+async def _refuse_duplicate_name(
+    kind: str, organisation_id: UUID, name: str, except_id: UUID | None = None
+) -> None:
+    table: type[PermissionPolicy] | type[Role] = PermissionPolicy if kind == "policy" else Role
+    query = table.exists().where((table.organisation == organisation_id) & (table.name == name))
+    if except_id is not None:
+        query = query.where(table.id != except_id)
+    if await query:
+        raise _duplicate(kind, name)
+
+
+async def _require_policies(organisation_id: UUID, policy_ids: list[UUID]) -> list[str]:
+    """The names of the policies, all of this organisation, or NotFound("policy")."""
+    names = await _policy_names(organisation_id, policy_ids)
+    if len(names) != len(policy_ids):
+        raise NotFound("policy")
+    return names
+
+
+async def _policy_names(organisation_id: UUID, policy_ids: Iterable[UUID]) -> list[str]:
+    ids = list(policy_ids)
+    if not ids:
+        return []
+    rows = (
+        await PermissionPolicy.select(PermissionPolicy.name)
+        .where(PermissionPolicy.id.is_in(ids) & (PermissionPolicy.organisation == organisation_id))
+        .order_by(PermissionPolicy.name)
+    )
+    return [row["name"] for row in rows]
+
+
+async def _link_policies(role_id: UUID, policy_ids: list[UUID]) -> None:
+    if policy_ids:
+        await RolePolicy.insert(*(RolePolicy(role=role_id, policy=p) for p in policy_ids))
+
+
+async def _stored_grants(policy_id: UUID) -> dict[Area, Level]:
+    rows = await PolicyGrant.select(PolicyGrant.area, PolicyGrant.level).where(
+        PolicyGrant.policy == policy_id
+    )
+    return {Area(row["area"]): Level.parse(row["level"]) for row in rows}
+
+
+def _policy_state(name: str, description: str, grants: Mapping[Area, Level]) -> dict[str, Any]:
+    """A policy as the activity log records it, before or after a change."""
+    return {
+        "name": name,
+        "description": description,
+        "grants": {area.value: level.label for area, level in sorted(grants.items())},
+    }
+
+
+def _role_state(name: str, description: str, policy_names: list[str]) -> dict[str, Any]:
+    return {"name": name, "description": description, "policies": sorted(policy_names)}
 
 
 async def _write_grants(policy_id: UUID, grants: Mapping[Area, Level]) -> None:

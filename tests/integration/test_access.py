@@ -33,6 +33,26 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/account"): (303, 200, 200, 200),
     ("GET", "/settings/roles"): (303, 200, 403, 403),
     ("GET", "/settings/activity"): (303, 200, 403, 403),
+    ("GET", "/settings/policies/new"): (303, 200, 403, 403),
+    # The probe form has no name: the admin gets the form back with the message (422).
+    ("POST", "/settings/policies"): (303, 422, 403, 403),
+    # An unknown id: 404 for the admin; the guard refuses the others before any lookup.
+    ("GET", "/settings/policies/{policy_id:uuid}"): (303, 404, 403, 403),
+    ("POST", "/settings/policies/{policy_id:uuid}"): (303, 404, 403, 403),
+    ("GET", "/settings/roles/new"): (303, 200, 403, 403),
+    ("POST", "/settings/roles"): (303, 422, 403, 403),
+    ("GET", "/settings/roles/preview"): (303, 200, 403, 403),
+    ("GET", "/settings/roles/{role_id:uuid}"): (303, 404, 403, 403),
+    ("POST", "/settings/roles/{role_id:uuid}"): (303, 404, 403, 403),
+    ("GET", "/api/v1/policies"): (401, 200, 403, 403),
+    # The probe sends a form, not JSON: the admin's body is malformed (400) before any lookup.
+    ("POST", "/api/v1/policies"): (401, 400, 403, 403),
+    ("GET", "/api/v1/policies/{policy_id:uuid}"): (401, 404, 403, 403),
+    ("PUT", "/api/v1/policies/{policy_id:uuid}"): (401, 400, 403, 403),
+    ("GET", "/api/v1/roles"): (401, 200, 403, 403),
+    ("POST", "/api/v1/roles"): (401, 400, 403, 403),
+    ("GET", "/api/v1/roles/{role_id:uuid}"): (401, 404, 403, 403),
+    ("PUT", "/api/v1/roles/{role_id:uuid}"): (401, 400, 403, 403),
     ("GET", "/api/v1/me"): (401, 200, 200, 200),
     ("GET", "/settings/users"): (303, 200, 403, 403),
     ("GET", "/settings/users/invite"): (303, 200, 403, 403),
@@ -71,6 +91,10 @@ CONCRETE_PATH = {
     "/static/{file_path:path}": "/static/portal.css",
     "/schema/{path:str}": "/schema/no-such-render-plugin",
     "/invitations/{token:str}": "/invitations/no-such-token",
+    "/settings/policies/{policy_id:uuid}": f"/settings/policies/{UNKNOWN_ID}",
+    "/settings/roles/{role_id:uuid}": f"/settings/roles/{UNKNOWN_ID}",
+    "/api/v1/policies/{policy_id:uuid}": f"/api/v1/policies/{UNKNOWN_ID}",
+    "/api/v1/roles/{role_id:uuid}": f"/api/v1/roles/{UNKNOWN_ID}",
 }
 
 

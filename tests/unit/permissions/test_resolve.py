@@ -24,6 +24,7 @@ from portal.permissions.resolve import (
     effective_levels,
     level_in,
     may_see_service,
+    role_levels,
     service_scope,
 )
 
@@ -346,3 +347,16 @@ def test_assigned_scope_never_sees_someone_elses_service(
 ) -> None:
     assume(contact_id != principal_id)
     assert may_see_service(Scope.ASSIGNED, level, principal_id, contact_id) is False
+
+
+@fast
+@given(policies=role_grants_lists)
+def test_a_role_gets_each_areas_highest_level_among_its_policies(policies: list[Grants]) -> None:
+    levels = role_levels(policies)
+    assert set(levels) == set(Area)
+    for area in Area:
+        assert levels[area] == max((p.get(area, Level.NONE) for p in policies), default=Level.NONE)
+
+
+def test_a_role_without_policies_grants_nothing() -> None:
+    assert set(role_levels([]).values()) == {Level.NONE}
