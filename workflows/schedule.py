@@ -21,12 +21,17 @@ class Periodic:
 
 def periodic_jobs() -> Sequence[Periodic]:
     from portal.settings import load_settings
-    from workflows.actors import purge_expired_sessions, sweep_owed_emails
+    from workflows.actors import (
+        purge_expired_sessions,
+        remind_and_expire_invitations,
+        sweep_owed_emails,
+    )
 
     sweep_every = load_settings().sweep_interval_seconds
     return (
         Periodic(purge_expired_sessions, every_seconds=15 * 60),
         Periodic(sweep_owed_emails, every_seconds=sweep_every),
+        Periodic(remind_and_expire_invitations, every_seconds=10 * 60),
     )
 
 

@@ -292,32 +292,66 @@ async def _close_pending(user_id: UUID, status: str) -> None:
 async def _issue(actor: Actor, user_id: UUID, base_url: str) -> UUID:
     """A fresh link for the user, superseding any pending one, and its email. In a transaction."""
     await _close_pending(user_id, "superseded")
+    lifetime = (
+        await User.select(User.organisation.invitation_lifetime_hours.as_alias("hours"))
+        .where(User.id == user_id)
+        .first()
+    )
+    assert lifetime is not None
+    return await _new_link(
+        organisation_id=actor.organisation_id,
+        user_id=user_id,
+        invited_by=actor.user_id,
+        expires_at=datetime.now(UTC) + timedelta(hours=lifetime["hours"]),
+        base_url=base_url,
+        template="invitation",
+        reminder=False,
+    )
+
+
+async def _new_link(
+    *,
+    organisation_id: UUID,
+    user_id: UUID,
+    invited_by: UUID | None,
+    expires_at: datetime,
+    base_url: str,
+    template: str,
+    reminder: bool,
+) -> UUID:
+    """Store a new pending invitation (only its token's hash) and queue its email."""
     details = (
         await User.select(
-            User.email,
-            User.full_name,
-            User.organisation.name.as_alias("organisation"),
-            User.organisation.invitation_lifetime_hours.as_alias("lifetime_hours"),
+            User.email, User.full_name, User.organisation.name.as_alias("organisation")
         )
         .where(User.id == user_id)
         .first()
     )
-    inviter = await User.select(User.full_name).where(User.id == actor.user_id).first()
     assert details is not None
+    inviter = (
+        await User.select(User.full_name).where(User.id == invited_by).first()
+        if invited_by
+        else None
+    )
     token = secrets.token_urlsafe(32)
-    expires_at = datetime.now(UTC) + timedelta(hours=details["lifetime_hours"])
     invitation = Invitation(
-        organisation=actor.organisation_id,
+        organisation=organisation_id,
         user=user_id,
-        invited_by=actor.user_id,
+        invited_by=invited_by,
         token_hash=token_hash(token),
         expires_at=expires_at,
+        reminder_sent_at=datetime.now(UTC) if reminder else None,
     )
     await invitation.save()
     inviter_name = inviter["full_name"] if inviter else "An administrator"
+    subject = (
+        f"Reminder: your invitation to {details['organisation']} expires soon"
+        if reminder
+        else f"{inviter_name} invited you to {details['organisation']}"
+    )
     email = render_email(
-        "invitation",
-        subject=f"{inviter_name} invited you to {details['organisation']}",
+        template,
+        subject=subject,
         full_name=details["full_name"],
         inviter=inviter_name,
         organisation=details["organisation"],
@@ -325,11 +359,93 @@ async def _issue(actor: Actor, user_id: UUID, base_url: str) -> UUID:
         expires=expires_at.strftime("%d %B %Y, %H:%M UTC"),
     )
     email_id = await queue_email(
-        organisation_id=actor.organisation_id,
-        event_key=f"invitation:{invitation.id}",
-        kind="invitation",
+        organisation_id=organisation_id,
+        event_key=f"{template}:{invitation.id}",
+        kind=template,
         to_address=details["email"],
         email=email,
     )
     assert email_id is not None  # a new invitation id is a new event
+    return email_id
+
+
+REMIND_BEFORE = timedelta(hours=24)
+
+
+@dataclass(frozen=True, slots=True)
+class Upkeep:
+    reminder_email_ids: tuple[UUID, ...]
+    expired: int
+
+
+async def remind_and_expire(base_url: str) -> Upkeep:
+    """The scheduled upkeep: one reminder a day before expiry, then expiry itself.
+
+    Tokens are never stored, so a reminder carries a fresh link with the same expiry; the
+    older link then says a newer invitation was sent. Each invitation is settled in its own
+    transaction by a conditional update, so concurrent runs remind once.
+    """
+    now = datetime.now(UTC)
+    due = await Invitation.select(Invitation.id).where(
+        (Invitation.status == "pending")
+        & Invitation.reminder_sent_at.is_null()
+        & (Invitation.expires_at > now)
+        & (Invitation.expires_at <= now + REMIND_BEFORE)
+    )
+    email_ids = []
+    for row in due:
+        email_id = await _remind(row["id"], base_url)
+        if email_id is not None:
+            email_ids.append(email_id)
+    async with write_transaction():
+        expired = await (
+            Invitation.update({Invitation.status: "expired", Invitation.decided_at: now})
+            .where((Invitation.status == "pending") & (Invitation.expires_at <= now))
+            .returning(Invitation.organisation, Invitation.user)
+        )
+        for invitation in expired:
+            await log_action(
+                "invitation.expired",
+                organisation_id=invitation["organisation"],
+                subject_id=invitation["user"],
+            )
+    return Upkeep(tuple(email_ids), len(expired))
+
+
+async def _remind(invitation_id: UUID, base_url: str) -> UUID | None:
+    now = datetime.now(UTC)
+    async with write_transaction():
+        taken = await (
+            Invitation.update({Invitation.status: "superseded", Invitation.decided_at: now})
+            .where(
+                (Invitation.id == invitation_id)
+                & (Invitation.status == "pending")
+                & Invitation.reminder_sent_at.is_null()
+            )
+            .returning(
+                Invitation.organisation,
+                Invitation.user,
+                Invitation.invited_by,
+                Invitation.expires_at,
+            )
+        )
+        if not taken:
+            return None  # accepted, cancelled or reminded meanwhile
+        old = taken[0]
+        actor = Actor(old["invited_by"], old["organisation"]) if old["invited_by"] else None
+        email_id = await _new_link(
+            organisation_id=old["organisation"],
+            user_id=old["user"],
+            invited_by=old["invited_by"],
+            expires_at=old["expires_at"],
+            base_url=base_url,
+            template="invitation_reminder",
+            reminder=True,
+        )
+        await log_action(
+            "invitation.reminded",
+            organisation_id=old["organisation"],
+            actor_id=actor.user_id if actor else None,
+            subject_id=old["user"],
+        )
     return email_id
