@@ -15,7 +15,7 @@ from typing import Any
 from uuid import UUID
 
 from piccolo.columns import Column
-from piccolo.columns.combination import And, Or, Where
+from piccolo.columns.combination import And, Or, Where, WhereRaw
 
 from portal.invitations.tables import Invitation
 from portal.permissions.tables import UserRole
@@ -124,7 +124,10 @@ async def list_users(organisation_id: UUID, query: UserQuery) -> UserPage:
         condition &= User.tier == query.tier
     if query.after:
         value, last_id = decode_cursor(query.after)
-        condition &= (sort_column > value) | ((sort_column == value) & (User.id > last_id))
+        # A row-value comparison, not "a > x OR (a = x AND id > y)": only this form lets the
+        # database walk the (organisation, column, id) index from the cursor onwards.
+        column = sort_column._meta.db_column_name
+        condition &= WhereRaw(f'("{column}", "id") > ({{}}, {{}})', value, last_id)
     rows = (
         await User.select(
             User.id,
