@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from portal.auth.handlers import request_origin, start_session
@@ -15,7 +16,7 @@ from portal.permissions.guards import principal_of, public
 
 
 @get("/invitations/{token:str}", opt=public(), include_in_schema=False)
-async def invitation_page(request: Request[Any, Any, Any], token: str) -> Response[Any]:
+async def invitation_page(request: Request[Any, Any, Any], token: FromPath[str]) -> Response[Any]:
     link = await view_link(token)
     if link is None:
         return _unknown_link(request)
@@ -25,7 +26,7 @@ async def invitation_page(request: Request[Any, Any, Any], token: str) -> Respon
 
 
 @post("/invitations/{token:str}", opt=public(), include_in_schema=False)
-async def invitation_accept(request: Request[Any, Any, Any], token: str) -> Response[Any]:
+async def invitation_accept(request: Request[Any, Any, Any], token: FromPath[str]) -> Response[Any]:
     link = await view_link(token)
     if link is None:
         return _unknown_link(request)

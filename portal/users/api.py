@@ -11,7 +11,7 @@ import msgspec
 from litestar import Request, delete, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import ClientException, NotFoundException
-from litestar.params import FromQuery
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_409_CONFLICT
 
 from portal.errors import InputError
@@ -107,7 +107,7 @@ async def list_users_api(
 
 
 @get("/api/v1/users/{user_id:uuid}", opt=USERS_READ, tags=TAGS, summary="One user")
-async def get_user_api(principal: NamedDependency[Principal], user_id: UUID) -> UserOut:
+async def get_user_api(principal: NamedDependency[Principal], user_id: FromPath[UUID]) -> UserOut:
     return await _one(principal, user_id)
 
 
@@ -132,7 +132,7 @@ async def _one(principal: Principal, user_id: UUID) -> UserOut:
     status_code=201,
 )
 async def invite_api(
-    request: Request[Any, Any, Any], principal: NamedDependency[Principal], data: InviteIn
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal], data: JSONBody[InviteIn]
 ) -> InvitedOut:
     invitee = Invitee(data.full_name, data.email, data.tier, data.roles, data.send_now)
     try:
@@ -151,7 +151,7 @@ async def invite_api(
     status_code=202,
 )
 async def send_invitation_api(
-    request: Request[Any, Any, Any], principal: NamedDependency[Principal], user_id: UUID
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal], user_id: FromPath[UUID]
 ) -> UserOut:
     try:
         email_id = await send_invitation(actor_of(request, principal), user_id, base_url(request))
@@ -170,7 +170,7 @@ async def send_invitation_api(
     summary="Cancel the pending invitation",
 )
 async def cancel_invitation_api(
-    request: Request[Any, Any, Any], principal: NamedDependency[Principal], user_id: UUID
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal], user_id: FromPath[UUID]
 ) -> None:
     try:
         await cancel_invitation(actor_of(request, principal), user_id)
@@ -184,8 +184,8 @@ async def cancel_invitation_api(
 async def deactivate_api(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
-    user_id: UUID,
-    data: ReasonIn,
+    user_id: FromPath[UUID],
+    data: JSONBody[ReasonIn],
 ) -> UserOut:
     try:
         await deactivate(actor_of(request, principal), user_id, data.reason)
@@ -200,8 +200,8 @@ async def deactivate_api(
 async def reactivate_api(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
-    user_id: UUID,
-    data: ReasonIn,
+    user_id: FromPath[UUID],
+    data: JSONBody[ReasonIn],
 ) -> UserOut:
     try:
         email_id = await reactivate(

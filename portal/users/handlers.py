@@ -8,6 +8,7 @@ from uuid import UUID
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from portal.activity.log import Actor
@@ -193,7 +194,7 @@ def _uuids(raw: list[Any]) -> tuple[list[UUID], bool]:
 
 @get("/settings/users/{user_id:uuid}", opt=USERS_READ, include_in_schema=False)
 async def user_page(
-    request: Request[Any, Any, Any], principal: NamedDependency[Principal], user_id: UUID
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal], user_id: FromPath[UUID]
 ) -> Template:
     return await _user_page(request, principal, user_id)
 
@@ -269,28 +270,28 @@ async def _act(
 
 @post("/settings/users/{user_id:uuid}/send-invitation", opt=USERS_FULL, include_in_schema=False)
 async def send_invitation_submit(
-    request: Request[Any, Any, Any], principal: NamedDependency[Principal], user_id: UUID
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal], user_id: FromPath[UUID]
 ) -> Response[Any]:
     return await _act(request, principal, user_id, "sent")
 
 
 @post("/settings/users/{user_id:uuid}/cancel-invitation", opt=USERS_FULL, include_in_schema=False)
 async def cancel_invitation_submit(
-    request: Request[Any, Any, Any], principal: NamedDependency[Principal], user_id: UUID
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal], user_id: FromPath[UUID]
 ) -> Response[Any]:
     return await _act(request, principal, user_id, "cancelled")
 
 
 @post("/settings/users/{user_id:uuid}/deactivate", opt=USERS_FULL, include_in_schema=False)
 async def deactivate_submit(
-    request: Request[Any, Any, Any], principal: NamedDependency[Principal], user_id: UUID
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal], user_id: FromPath[UUID]
 ) -> Response[Any]:
     return await _act(request, principal, user_id, "deactivated")
 
 
 @post("/settings/users/{user_id:uuid}/reactivate", opt=USERS_FULL, include_in_schema=False)
 async def reactivate_submit(
-    request: Request[Any, Any, Any], principal: NamedDependency[Principal], user_id: UUID
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal], user_id: FromPath[UUID]
 ) -> Response[Any]:
     return await _act(request, principal, user_id, "reactivated")
 
@@ -331,7 +332,7 @@ EDIT_FIELDS = ("full_name", "display_name", "locale", "time_zone", "tier", "reas
 
 @get("/settings/users/{user_id:uuid}/edit", opt=USERS_FULL, include_in_schema=False)
 async def edit_user_page(
-    request: Request[Any, Any, Any], principal: NamedDependency[Principal], user_id: UUID
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal], user_id: FromPath[UUID]
 ) -> Template:
     user = (
         await User.select(User.full_name, User.display_name, User.locale, User.time_zone, User.tier)
@@ -355,7 +356,7 @@ async def edit_user_page(
 
 @post("/settings/users/{user_id:uuid}/edit", opt=USERS_FULL, include_in_schema=False)
 async def edit_user_submit(
-    request: Request[Any, Any, Any], principal: NamedDependency[Principal], user_id: UUID
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal], user_id: FromPath[UUID]
 ) -> Response[Any]:
     if not await User.exists().where(
         (User.id == user_id) & (User.organisation == principal.organisation_id)
