@@ -25,6 +25,10 @@ PUBLIC_ROUTES = {
     ("GET", "/schema/{path:str}"),
     ("GET", "/invitations/{token:str}"),
     ("POST", "/invitations/{token:str}"),
+    ("GET", "/forgot-password"),
+    ("POST", "/forgot-password"),
+    ("GET", "/reset-password/{token:str}"),
+    ("POST", "/reset-password/{token:str}"),
 }
 
 # Expected status per route for: anonymous, admin, manager, user.
@@ -68,6 +72,14 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/invitations/{token:str}"): (404, 404, 404, 404),
     ("POST", "/invitations/{token:str}"): (404, 404, 404, 404),
     ("GET", "/dev/outbox"): (303, 200, 403, 403),
+    # Account access assistance: an unknown user id is 404 for the admin (page and API).
+    ("POST", "/settings/users/{user_id:uuid}/access-email"): (303, 404, 403, 403),
+    ("POST", "/api/v1/users/{user_id:uuid}/access-email"): (401, 404, 403, 403),
+    # The same answer for every address, whoever asks.
+    ("GET", "/forgot-password"): (200, 200, 200, 200),
+    ("POST", "/forgot-password"): (200, 200, 200, 200),
+    ("GET", "/reset-password/{token:str}"): (404, 404, 404, 404),
+    ("POST", "/reset-password/{token:str}"): (404, 404, 404, 404),
     ("GET", "/api/v1/users"): (401, 200, 403, 403),
     ("GET", "/api/v1/users/{user_id:uuid}"): (401, 404, 403, 403),
     # The probe posts a form, not JSON: the admin's request is malformed (400).
@@ -91,6 +103,7 @@ CONCRETE_PATH = {
     "/static/{file_path:path}": "/static/portal.css",
     "/schema/{path:str}": "/schema/no-such-render-plugin",
     "/invitations/{token:str}": "/invitations/no-such-token",
+    "/reset-password/{token:str}": "/reset-password/no-such-token",
     "/settings/policies/{policy_id:uuid}": f"/settings/policies/{UNKNOWN_ID}",
     "/settings/roles/{role_id:uuid}": f"/settings/roles/{UNKNOWN_ID}",
     "/api/v1/policies/{policy_id:uuid}": f"/api/v1/policies/{UNKNOWN_ID}",

@@ -1,0 +1,50 @@
+"""JSON API for account access assistance: an admin sends a user an access email."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from litestar import Request, post
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+
+from portal.invitations.service import NotFound
+from portal.permissions.principal import Principal
+from portal.recovery.service import AccessEmailRefused, send_access_email
+from portal.users.api import TAGS, Conflict
+from portal.users.handlers import USERS_FULL, actor_of, base_url
+from workflows.mail import wake_delivery
+
+
+class AccessEmailOut(msgspec.Struct):
+    user_id: UUID
+    link_expires_at: datetime
+
+
+@post(
+    "/api/v1/users/{user_id:uuid}/access-email",
+    opt=USERS_FULL,
+    tags=TAGS,
+    summary="Email the user a single-use link to set a new password (older links stop working)",
+    status_code=202,
+)
+async def send_access_email_api(
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    user_id: FromPath[UUID],
+) -> AccessEmailOut:
+    try:
+        sent = await send_access_email(actor_of(request, principal), user_id, base_url(request))
+    except NotFound:
+        raise NotFoundException("No such user.") from None
+    except AccessEmailRefused as refused:
+        raise Conflict(str(refused)) from None
+    wake_delivery([sent.email_id])
+    return AccessEmailOut(user_id, sent.expires_at)
+
+
+ROUTES = [send_access_email_api]
