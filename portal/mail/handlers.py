@@ -15,6 +15,8 @@ from portal.permissions.guards import requires
 from portal.permissions.model import Area, Level
 from portal.permissions.principal import Principal
 
+PRIVATE_KINDS = frozenset({"password_reset", "access_email"})
+
 
 @get("/dev/outbox", opt=requires(Area.USERS, Level.READ), include_in_schema=False)
 async def outbox_page(
@@ -30,11 +32,16 @@ async def outbox_page(
             OutboundEmail.subject,
             OutboundEmail.text_body,
             OutboundEmail.status,
+            OutboundEmail.kind,
         )
         .where(OutboundEmail.organisation == principal.organisation_id)
         .order_by(OutboundEmail.created_at, ascending=False)
         .limit(100)
     )
+    for email in emails:
+        # A reset link opens someone's account: only its recipient may read it here.
+        if email["kind"] in PRIVATE_KINDS and email["to_address"] != principal.email:
+            email["text_body"] = "(A password-reset link: shown only to its recipient.)"
     return page(request, "mail/outbox.html", emails=emails)
 
 
