@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from litestar import Request, delete, get, post
+from litestar import Request, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, FromQuery, JSONBody
@@ -23,10 +23,25 @@ from portal.invitations.service import (
     invite,
     send_invitation,
 )
+from portal.permissions.model import Area
 from portal.permissions.principal import Principal
-from portal.users.handlers import USERS_FULL, USERS_READ, actor_of, base_url, parse_user_query
+from portal.users.handlers import (
+    USERS_FULL,
+    USERS_READ,
+    actor_of,
+    base_url,
+    parse_override,
+    parse_user_query,
+)
 from portal.users.queries import BadCursor, UserQuery, UserRow, list_users
-from portal.users.service import LifecycleError, deactivate, reactivate
+from portal.users.service import (
+    ChangeError,
+    LifecycleError,
+    UserChanges,
+    change_user,
+    deactivate,
+    reactivate,
+)
 from portal.users.tables import User
 from workflows.mail import wake_delivery
 
@@ -64,6 +79,23 @@ class InvitedOut(msgspec.Struct):
 
 class ReasonIn(msgspec.Struct, forbid_unknown_fields=True):
     reason: str = ""
+
+
+class UserPatchIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Fields left out stay as they are.
+
+    overrides: area -> "grant:read", "restrict:none" (and so on), or null to remove one.
+    """
+
+    full_name: str | None = None
+    display_name: str | None = None
+    locale: str | None = None
+    time_zone: str | None = None
+    tier: str | None = None
+    roles: list[UUID] | None = None
+    overrides: dict[str, str | None] = {}
+    reason: str = ""
+    detail: str = ""
 
 
 class Conflict(ClientException):
@@ -215,7 +247,41 @@ async def reactivate_api(
     return await _one(principal, user_id)
 
 
+@patch("/api/v1/users/{user_id:uuid}", opt=USERS_FULL, tags=TAGS, summary="Edit a user")
+async def patch_user_api(
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    user_id: FromPath[UUID],
+    data: JSONBody[UserPatchIn],
+) -> UserOut:
+    await _one(principal, user_id)  # another tenant's id: 404 before any validation
+    try:
+        overrides = {}
+        for area_name, raw in data.overrides.items():
+            try:
+                area = Area(area_name)
+            except ValueError:
+                raise ChangeError({f"overrides.{area_name[:40]}": "Unknown area."}) from None
+            overrides[area] = parse_override(area, raw or "")
+        changes = UserChanges(
+            full_name=data.full_name,
+            display_name=data.display_name,
+            locale=data.locale,
+            time_zone=data.time_zone,
+            tier=data.tier,
+            role_ids=data.roles,
+            overrides=overrides,
+        )
+        await change_user(actor_of(request, principal), user_id, changes, data.reason, data.detail)
+    except ChangeError as error:
+        raise InputError(error.errors) from None
+    except LifecycleError as error:
+        raise Conflict(str(error)) from None
+    return await _one(principal, user_id)
+
+
 ROUTES = [
+    patch_user_api,
     list_users_api,
     get_user_api,
     invite_api,

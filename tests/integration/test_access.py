@@ -82,6 +82,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("POST", "/reset-password/{token:str}"): (404, 404, 404, 404),
     ("GET", "/api/v1/users"): (401, 200, 403, 403),
     ("GET", "/api/v1/users/{user_id:uuid}"): (401, 404, 403, 403),
+    ("PATCH", "/api/v1/users/{user_id:uuid}"): (401, 400, 403, 403),
     # The probe posts a form, not JSON: the admin's request is malformed (400).
     ("POST", "/api/v1/users/invitations"): (401, 400, 403, 403),
     ("POST", "/api/v1/users/{user_id:uuid}/invitation"): (401, 404, 403, 403),
@@ -158,7 +159,7 @@ async def _status(client: AsyncTestClient[Litestar], method: str, path: str) -> 
     url = concrete(path)
     headers = {}
     data = None
-    if method in ("POST", "PUT", "DELETE"):
+    if method in ("POST", "PUT", "PATCH", "DELETE"):
         token = client.cookies.get("csrftoken")
         if token:
             headers["x-csrftoken"] = token

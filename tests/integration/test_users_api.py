@@ -114,3 +114,36 @@ async def test_list_pages_and_filters(client: AsyncTestClient[Litestar], acme: T
         response = await client.get(f"/api/v1/users?{bad}")
         assert response.status_code in (400, 422), bad
         assert "error" in response.json()
+
+
+async def test_patch_edits_a_user_and_refuses_bad_fields(
+    client: AsyncTestClient[Litestar], acme: Tenant, globex: Tenant
+) -> None:
+    await sign_in(client, acme.admin.email)
+    url = f"/api/v1/users/{acme.user.id}"
+    done = await client.patch(
+        url,
+        json={"display_name": "Uma", "overrides": {"orders": "grant:full"}, "reason": "cover"},
+        headers=csrf(client),
+    )
+    assert done.status_code == 200, done.text
+    assert done.json()["tier"] == "user"
+    bad = await client.patch(
+        url,
+        json={"time_zone": "Nowhere/Else", "overrides": {"sorcery": "grant:full"}},
+        headers=csrf(client),
+    )
+    assert bad.status_code == 422
+    fields = {d["field"] for d in bad.json()["error"]["details"]}
+    assert "overrides.sorcery" in fields
+    owner = await client.patch(
+        f"/api/v1/users/{acme.admin.id}", json={"tier": "user"}, headers=csrf(client)
+    )
+    assert owner.status_code == 409
+    foreign = await client.patch(
+        f"/api/v1/users/{globex.user.id}", json={"tier": "admin"}, headers=csrf(client)
+    )
+    assert foreign.status_code == 404
+    assert (await User.select(User.tier).where(User.id == globex.user.id).first()) == {
+        "tier": "user"
+    }
