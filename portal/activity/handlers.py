@@ -26,6 +26,20 @@ ACTION_LABELS = {
     "policy.changed": "Permission policy changed",
     "role.created": "Role created",
     "role.changed": "Role changed",
+    "auth.password_reset": "Password reset",
+    "auth.password_reset_requested": "Password reset requested",
+    "invitation.accepted": "Invitation accepted",
+    "invitation.cancelled": "Invitation cancelled",
+    "invitation.expired": "Invitation expired",
+    "invitation.reminded": "Invitation reminder sent",
+    "invitation.sent": "Invitation sent",
+    "user.access_email_sent": "Access email sent",
+    "user.changed": "User changed",
+    "user.deactivated": "User deactivated",
+    "user.invited": "User invited",
+    "user.override_set": "Permission override set",
+    "user.reactivated": "User reactivated",
+    "user.role_added": "Role given to user",
 }
 
 
