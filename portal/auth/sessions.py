@@ -6,14 +6,14 @@ cannot be replayed as cookies. A new token is issued at every sign-in (rotation)
 
 from __future__ import annotations
 
-import hashlib
 import json
-import secrets
 import time
 from dataclasses import asdict, dataclass
 from uuid import UUID
 
 from litestar.stores.base import Store
+
+from portal.auth.tokens import MAX_TOKEN_LENGTH, new_token, token_hash
 
 # Touching the store on every request would turn every read into a write; once a minute is
 # enough precision for an idle timeout counted in minutes.
@@ -41,7 +41,7 @@ def cookie_name(secure: bool) -> str:
 
 
 def _key(token: str) -> str:
-    return "session:" + hashlib.sha256(token.encode()).hexdigest()
+    return "session:" + token_hash(token)
 
 
 class SessionStore:
@@ -49,14 +49,14 @@ class SessionStore:
         self._store = store
 
     async def create(self, user_id: UUID, epoch: int, idle_seconds: int) -> str:
-        token = secrets.token_urlsafe(32)
+        token = new_token()
         now = time.time()
         record = SessionRecord(str(user_id), epoch, created_at=now, renewed_at=now)
         await self._store.set(_key(token), json.dumps(asdict(record)), expires_in=idle_seconds)
         return token
 
     async def load(self, token: str) -> SessionRecord | None:
-        if not token or len(token) > 100:
+        if not token or len(token) > MAX_TOKEN_LENGTH:
             return None
         raw = await self._store.get(_key(token))
         if raw is None:

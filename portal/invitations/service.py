@@ -6,8 +6,6 @@ the commit with the returned email ids (a lost wake-up is made good by the sweep
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,6 +15,7 @@ from uuid import UUID
 from portal.activity.log import Actor, RequestOrigin, log_action
 from portal.auth.password_policy import PasswordRules, password_problems
 from portal.auth.passwords import hash_password
+from portal.auth.tokens import MAX_TOKEN_LENGTH, new_token, token_hash
 from portal.db import UNIQUE_VIOLATIONS, write_transaction
 from portal.invitations.states import LinkState, link_state
 from portal.invitations.tables import Invitation
@@ -27,8 +26,6 @@ from portal.permissions.model import Tier
 from portal.permissions.tables import Role, UserRole
 from portal.users.emails import MAX_EMAIL_LENGTH, is_valid_email, normalise_email
 from portal.users.tables import User
-
-MAX_TOKEN_LENGTH = 100
 
 
 class InvitationError(ValueError):
@@ -56,10 +53,6 @@ class Invitee:
 class Invited:
     user_id: UUID
     email_ids: tuple[UUID, ...]
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def validate_invitee(invitee: Invitee) -> dict[str, str]:
@@ -333,7 +326,7 @@ async def _new_link(
         if invited_by
         else None
     )
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     invitation = Invitation(
         organisation=organisation_id,
         user=user_id,

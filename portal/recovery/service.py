@@ -8,8 +8,6 @@ transaction; the caller wakes the workers after the commit with the returned ema
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,6 +19,7 @@ from piccolo.engine.postgres import PostgresEngine
 from portal.activity.log import Actor, RequestOrigin, log_action
 from portal.auth.password_policy import PasswordRules, password_problems
 from portal.auth.passwords import hash_password
+from portal.auth.tokens import MAX_TOKEN_LENGTH, new_token, token_hash
 from portal.db import engine, write_transaction
 from portal.invitations.service import NotFound
 from portal.mail.outbox import queue_email
@@ -33,7 +32,6 @@ from portal.users.tables import User
 LINK_LIFETIME = timedelta(hours=1)
 # A user asking again within this time gets no second email (the first one is on its way).
 REQUEST_INTERVAL = timedelta(minutes=1)
-MAX_TOKEN_LENGTH = 100
 
 
 class AccessEmailRefused(ValueError):
@@ -52,10 +50,6 @@ class PasswordRefused(ValueError):
 class AccessEmail:
     email_id: UUID
     expires_at: datetime
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def forgot_password_problem(email: str) -> str | None:
@@ -254,7 +248,7 @@ _NOBODY: dict[str, Any] = {
 
 
 def _draft(user: dict[str, Any], sender: str | None, base_url: str) -> _Draft:
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     expires_at = datetime.now(UTC) + LINK_LIFETIME
     subject = (
         f"{sender} sent you a link to set your password for {user['organisation_name']}"
