@@ -2,13 +2,16 @@
 
 from workflows.broker import broker
 from workflows.housekeeping import purge_expired_sessions
+from workflows.invitation_batches import process_invitation_batch, sweep_invitation_batches
 from workflows.invitations import remind_and_expire_invitations
 from workflows.mail import deliver_email, sweep_owed_emails
 
 __all__ = [
     "broker",
     "deliver_email",
+    "process_invitation_batch",
     "purge_expired_sessions",
     "remind_and_expire_invitations",
+    "sweep_invitation_batches",
     "sweep_owed_emails",
 ]

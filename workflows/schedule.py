@@ -24,6 +24,7 @@ def periodic_jobs() -> Sequence[Periodic]:
     from workflows.actors import (
         purge_expired_sessions,
         remind_and_expire_invitations,
+        sweep_invitation_batches,
         sweep_owed_emails,
     )
 
@@ -31,6 +32,7 @@ def periodic_jobs() -> Sequence[Periodic]:
     return (
         Periodic(purge_expired_sessions, every_seconds=15 * 60),
         Periodic(sweep_owed_emails, every_seconds=sweep_every),
+        Periodic(sweep_invitation_batches, every_seconds=sweep_every),
         Periodic(remind_and_expire_invitations, every_seconds=10 * 60),
     )
 

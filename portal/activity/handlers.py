@@ -40,6 +40,7 @@ ACTION_LABELS = {
     "user.override_set": "Permission override set",
     "user.reactivated": "User reactivated",
     "user.role_added": "Role given to user",
+    "invitation_batch.uploaded": "Invitations uploaded from a CSV file",
 }
 
 

@@ -89,6 +89,14 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("DELETE", "/api/v1/users/{user_id:uuid}/invitation"): (401, 404, 403, 403),
     ("POST", "/api/v1/users/{user_id:uuid}/deactivate"): (401, 400, 403, 403),
     ("POST", "/api/v1/users/{user_id:uuid}/reactivate"): (401, 400, 403, 403),
+    # Bulk invitations: the admin's probe has no file (422) or is not JSON (400); an unknown
+    # batch id is 404 for the admin.
+    ("GET", "/settings/users/import"): (303, 200, 403, 403),
+    ("POST", "/settings/users/import"): (303, 422, 403, 403),
+    ("GET", "/settings/users/import/{batch_id:uuid}"): (303, 404, 403, 403),
+    ("GET", "/settings/users/import/{batch_id:uuid}/progress"): (303, 404, 403, 403),
+    ("POST", "/api/v1/users/invitations/bulk"): (401, 400, 403, 403),
+    ("GET", "/api/v1/users/invitations/bulk/{batch_id:uuid}"): (401, 404, 403, 403),
     ("POST", "/sign-out"): (303, 303, 303, 303),
     ("GET", "/sign-in"): (200, 303, 303, 303),
     ("POST", "/sign-in"): (401, 401, 401, 401),
@@ -109,6 +117,13 @@ CONCRETE_PATH = {
     "/settings/roles/{role_id:uuid}": f"/settings/roles/{UNKNOWN_ID}",
     "/api/v1/policies/{policy_id:uuid}": f"/api/v1/policies/{UNKNOWN_ID}",
     "/api/v1/roles/{role_id:uuid}": f"/api/v1/roles/{UNKNOWN_ID}",
+    "/settings/users/import/{batch_id:uuid}": f"/settings/users/import/{UNKNOWN_ID}",
+    "/settings/users/import/{batch_id:uuid}/progress": (
+        f"/settings/users/import/{UNKNOWN_ID}/progress"
+    ),
+    "/api/v1/users/invitations/bulk/{batch_id:uuid}": (
+        f"/api/v1/users/invitations/bulk/{UNKNOWN_ID}"
+    ),
 }
 
 

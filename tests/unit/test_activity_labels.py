@@ -8,7 +8,9 @@ from pathlib import Path
 from portal.activity.handlers import ACTION_LABELS
 
 PORTAL = Path(__file__).resolve().parents[2] / "portal"
-ACTION = re.compile(r'"((?:auth|user|invitation|policy|role|organisation)\.[a-z_]+)"')
+ACTION = re.compile(
+    r'"((?:auth|user|invitation|invitation_batch|policy|role|organisation)\.[a-z_]+)"'
+)
 
 
 def test_every_logged_action_has_a_label() -> None:
