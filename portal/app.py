@@ -40,6 +40,8 @@ from portal.permissions.handlers import ROUTES as permission_routes
 from portal.permissions.handlers import roles_page
 from portal.recovery.handlers import ROUTES as recovery_routes
 from portal.security_headers import add_security_headers
+from portal.services.handlers import ROUTES as service_routes
+from portal.services.handlers import services_page
 from portal.settings import PROJECT_ROOT, Settings
 from portal.users.api import ROUTES as user_api_routes
 from portal.users.handlers import ROUTES as user_routes
@@ -47,6 +49,7 @@ from portal.users.handlers import users_page
 
 NAVIGATION = (
     NavItem("Dashboard", dashboard),
+    NavItem("Services", services_page),
     NavItem("Users", users_page),
     NavItem("Roles", roles_page),
     NavItem("Activity log", activity_page),
@@ -89,6 +92,7 @@ def create_app(settings: Settings) -> Litestar:
             *batch_routes,
             *recovery_routes,
             *outbox_routes,
+            *service_routes,
             *health_routes,
             create_static_files_router(
                 path="/static", directories=[PROJECT_ROOT / "static"], opt=public()

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
+from uuid import UUID
 
 from portal.db import write_transaction
 from portal.organisations.service import NewMember, add_member, create_organisation
 from portal.organisations.tables import Organisation
 from portal.permissions.model import Tier
+from portal.services.tables import Service
+from portal.users.tables import User
 
 DEMO_ORGANISATION = "Acme"
 DEMO_MEMBERS = (
@@ -54,4 +58,42 @@ async def ensure_demo_organisation(password: str) -> DemoSignIn:
             await add_member(
                 organisation_id, DEMO_ORGANISATION, NewMember(email, name, tier, password)
             )
+        await _seed_services(organisation_id)
     return DemoSignIn(emails, password, created=True)
+
+
+DEMO_SERVICES = (
+    # name, type, site, cost centre, monthly cost, assigned to the demo user?
+    ("Head office broadband 1 Gbps", "Broadband", "London HQ", "IT-100", "349.00", False),
+    ("Leeds branch broadband 500 Mbps", "Broadband", "Leeds", "IT-100", "189.00", True),
+    ("SIP trunk, 30 channels", "Voice", "London HQ", "OPS-200", "420.00", False),
+    ("Mobile fleet, 45 lines", "Mobile", "Company-wide", "SAL-300", "1215.00", False),
+    ("Field engineer mobiles, 12 lines", "Mobile", "Leeds", "OPS-200", "324.00", True),
+    ("Cloud backup, 10 TB", "Cloud", "Data centre", "IT-100", "275.50", False),
+    ("Microsoft 365 Business, 60 seats", "Software", "Company-wide", "IT-100", "756.00", False),
+    ("Leased line, 10 Gbps", "Connectivity", "Data centre", "IT-100", "1890.00", False),
+    ("Conference bridge", "Voice", "London HQ", "SAL-300", "59.00", True),
+    ("Managed firewall", "Security", "London HQ", "IT-100", "310.00", False),
+)
+
+
+async def _seed_services(organisation_id: UUID) -> None:
+    """A realistic set of services; some assigned to the demo user, so scoping shows."""
+    user = await User.select(User.id).where(User.email == "user@acme.example").first()
+    manager = await User.select(User.id).where(User.email == "manager@acme.example").first()
+    assert user is not None and manager is not None
+    await Service.insert(
+        *(
+            Service(
+                organisation=organisation_id,
+                name=name,
+                kind=kind,
+                site=site,
+                cost_centre=cost_centre,
+                monthly_cost=Decimal(cost),
+                currency="GBP",
+                contact=user["id"] if for_user else manager["id"],
+            )
+            for name, kind, site, cost_centre, cost, for_user in DEMO_SERVICES
+        )
+    )

@@ -8,6 +8,7 @@ from portal.mail.tables import OutboundEmail
 from portal.organisations.tables import Organisation
 from portal.permissions.tables import PermissionPolicy, PolicyGrant, Role, RolePolicy, UserRole
 from portal.recovery.tables import PasswordReset
+from portal.services.tables import Service
 from portal.settings import PROJECT_ROOT
 from portal.users.tables import User, UserOverride
 
@@ -26,6 +27,7 @@ TABLES = [
     PasswordReset,
     InvitationBatch,
     InvitationBatchRow,
+    Service,
 ]
 
 APP_CONFIG = AppConfig(

@@ -41,6 +41,7 @@ ACTION_LABELS = {
     "user.reactivated": "User reactivated",
     "user.role_added": "Role given to user",
     "invitation_batch.uploaded": "Invitations uploaded from a CSV file",
+    "service.contact_assigned": "Service contact assigned",
 }
 
 

@@ -137,7 +137,7 @@ async def invite_submit(
 ) -> Response[Any]:
     form = await request.form()
     values = {key: str(form.get(key) or "") for key in ("full_name", "email", "tier", "send_now")}
-    role_ids, bad_role = _uuids(form.getall("roles", []))
+    role_ids, bad_role = parse_uuids(form.getall("roles", []))
     if bad_role:
         return await _invite_form(
             request, principal, values, {"roles": "Choose roles from the list."}
@@ -182,7 +182,7 @@ async def _invite_form(
     )
 
 
-def _uuids(raw: list[Any]) -> tuple[list[UUID], bool]:
+def parse_uuids(raw: list[Any]) -> tuple[list[UUID], bool]:
     ids = []
     for value in raw[:200]:
         try:
@@ -364,7 +364,7 @@ async def edit_user_submit(
         raise NotFoundException("No such user.")
     form = await request.form()
     values = {key: str(form.get(key) or "") for key in EDIT_FIELDS}
-    role_ids, bad_role = _uuids(form.getall("roles", []))
+    role_ids, bad_role = parse_uuids(form.getall("roles", []))
     raw_overrides = {area.value: str(form.get(f"override_{area.value}") or "") for area in Area}
     try:
         if bad_role:

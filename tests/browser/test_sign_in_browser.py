@@ -53,7 +53,7 @@ async def test_admin_signs_in_sees_admin_navigation_and_their_sign_in_in_the_log
     nav = main_nav(page)
     await expect(nav).to_be_visible()
     await expect(nav.get_by_role("link")).to_have_text(
-        ["Dashboard", "Users", "Roles", "Activity log", "My account"]
+        ["Dashboard", "Services", "Users", "Roles", "Activity log", "My account"]
     )
     await expect(nav_link(page, "Dashboard")).to_have_attribute("aria-current", "page")
     await expect(nav_link(page, "Roles")).to_have_attribute("href", "/settings/roles")
@@ -86,10 +86,10 @@ async def test_user_sees_no_admin_navigation_and_gets_the_friendly_403(
     await expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Uma User")
     nav = main_nav(page)
     # The nav is there and holds the user's own links, so the absences below mean something.
-    await expect(nav.get_by_role("link")).to_have_text(["Dashboard", "My account"])
+    await expect(nav.get_by_role("link")).to_have_text(["Dashboard", "Services", "My account"])
     await expect(nav_link(page, "Roles")).to_have_count(0)
     await expect(nav_link(page, "Activity log")).to_have_count(0)
-    await expect(page.locator("main .tile")).to_have_text(["My account"])
+    await expect(page.locator("main .tile")).to_have_text(["Services", "My account"])
 
     response = await page.goto(portal.url("/settings/roles"))
     assert response is not None
@@ -99,7 +99,7 @@ async def test_user_sees_no_admin_navigation_and_gets_the_friendly_403(
     )
     await expect(page.locator("main .status")).to_have_text("Error 403")
     # Still signed in, still without the admin links.
-    await expect(nav.get_by_role("link")).to_have_text(["Dashboard", "My account"])
+    await expect(nav.get_by_role("link")).to_have_text(["Dashboard", "Services", "My account"])
 
 
 async def test_wrong_password_shows_the_generic_message_and_keeps_the_email(

@@ -72,6 +72,9 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/invitations/{token:str}"): (404, 404, 404, 404),
     ("POST", "/invitations/{token:str}"): (404, 404, 404, 404),
     ("GET", "/dev/outbox"): (303, 200, 403, 403),
+    ("GET", "/services"): (303, 200, 200, 200),
+    ("GET", "/services/{service_id:uuid}"): (303, 404, 404, 404),
+    ("POST", "/services/assign"): (303, 422, 403, 403),
     # Account access assistance: an unknown user id is 404 for the admin (page and API).
     ("POST", "/settings/users/{user_id:uuid}/access-email"): (303, 404, 403, 403),
     ("POST", "/api/v1/users/{user_id:uuid}/access-email"): (401, 404, 403, 403),
@@ -128,7 +131,9 @@ CONCRETE_PATH = {
 
 
 def concrete(path: str) -> str:
-    return CONCRETE_PATH.get(path, path.replace("{user_id:uuid}", UNKNOWN_ID))
+    return CONCRETE_PATH.get(
+        path, path.replace("{user_id:uuid}", UNKNOWN_ID).replace("{service_id:uuid}", UNKNOWN_ID)
+    )
 
 
 def registered_routes(app: Litestar) -> list[tuple[str, str, Any]]:

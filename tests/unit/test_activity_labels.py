@@ -9,7 +9,7 @@ from portal.activity.handlers import ACTION_LABELS
 
 PORTAL = Path(__file__).resolve().parents[2] / "portal"
 ACTION = re.compile(
-    r'"((?:auth|user|invitation|invitation_batch|policy|role|organisation)\.[a-z_]+)"'
+    r'"((?:auth|user|invitation|invitation_batch|policy|role|organisation|service)\.[a-z_]+)"'
 )
 
 

@@ -1,0 +1,107 @@
+"""My Services: the list (scoped), a service's page, and assigning contacts."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from portal.pages import page
+from portal.permissions.guards import requires
+from portal.permissions.model import Area, Level
+from portal.permissions.principal import Principal
+from portal.services.queries import BadCursor, get_service, list_services
+from portal.services.service import AssignmentError, assign_contact
+from portal.users.handlers import actor_of, parse_uuids
+from portal.users.tables import User
+
+SERVICES_READ = requires(Area.SERVICES, Level.READ)
+SERVICES_FULL = requires(Area.SERVICES, Level.FULL)
+
+
+async def _contacts(principal: Principal) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = (
+        await User.select(User.id, User.full_name)
+        .where((User.organisation == principal.organisation_id) & (User.status == "active"))
+        .order_by(User.full_name)
+    )
+    return rows
+
+
+@get("/services", opt=SERVICES_READ, include_in_schema=False)
+async def services_page(
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal]
+) -> Template:
+    return await _services_page(request, principal)
+
+
+async def _services_page(
+    request: Request[Any, Any, Any],
+    principal: Principal,
+    errors: dict[str, str] | None = None,
+) -> Template:
+    search = (request.query_params.get("q") or "")[:200]
+    problem = None
+    services = None
+    try:
+        services = await list_services(principal, search, request.query_params.get("after"))
+    except BadCursor as error:
+        problem = str(error)
+    can_assign = principal.may(Area.SERVICES, Level.FULL)
+    return page(
+        request,
+        "services/index.html",
+        status_code=422 if errors else (400 if problem else 200),
+        services=services,
+        search=search,
+        problem=problem,
+        errors=errors or {},
+        can_assign=can_assign,
+        contacts=await _contacts(principal) if can_assign else [],
+        notice="Contact assigned." if request.query_params.get("done") == "assigned" else None,
+    )
+
+
+@get("/services/{service_id:uuid}", opt=SERVICES_READ, include_in_schema=False)
+async def service_page(
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    service_id: FromPath[UUID],
+) -> Template:
+    service = await get_service(principal, service_id)
+    if service is None:
+        raise NotFoundException("No such service.")
+    can_assign = principal.may(Area.SERVICES, Level.FULL)
+    return page(
+        request,
+        "services/detail.html",
+        service=service,
+        can_assign=can_assign,
+        contacts=await _contacts(principal) if can_assign else [],
+    )
+
+
+@post("/services/assign", opt=SERVICES_FULL, include_in_schema=False)
+async def assign_submit(
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal]
+) -> Response[Any]:
+    form = await request.form()
+    service_ids, bad = parse_uuids(form.getall("services", []))
+    contact_ids, bad_contact = parse_uuids([form.get("contact") or ""])
+    try:
+        if bad or bad_contact or not contact_ids:
+            raise AssignmentError({"contact": "Choose services and a user from the lists."})
+        await assign_contact(actor_of(request, principal), service_ids, contact_ids[0])
+    except AssignmentError as error:
+        return await _services_page(request, principal, error.errors)
+    back = str(form.get("back") or "/services")
+    target = back if back.startswith("/services") and "//" not in back else "/services"
+    return Redirect(f"{target}{'&' if '?' in target else '?'}done=assigned", status_code=303)
+
+
+ROUTES = [services_page, service_page, assign_submit]

@@ -1,0 +1,59 @@
+"""Assigning services to a contact, one or many at once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import UUID
+
+from portal.activity.log import Actor, log_action
+from portal.db import write_transaction
+from portal.services.tables import Service
+from portal.users.tables import User
+
+MAX_BULK = 1000
+
+
+class AssignmentError(ValueError):
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+async def assign_contact(actor: Actor, service_ids: Sequence[UUID], contact_id: UUID) -> int:
+    """Make one active user of the organisation the contact of the given services.
+
+    Every id must be a service of this organisation; otherwise nothing changes.
+    """
+    ids = list(dict.fromkeys(service_ids))
+    if not ids:
+        raise AssignmentError({"services": "Choose at least one service."})
+    if len(ids) > MAX_BULK:
+        raise AssignmentError({"services": f"Choose at most {MAX_BULK} services at once."})
+    async with write_transaction():
+        contact = (
+            await User.select(User.status)
+            .where((User.id == contact_id) & (User.organisation == actor.organisation_id))
+            .first()
+        )
+        if contact is None or contact["status"] != "active":
+            raise AssignmentError({"contact": "Choose an active user of this organisation."})
+        found = await Service.select(Service.id, Service.contact).where(
+            Service.id.is_in(ids) & (Service.organisation == actor.organisation_id)
+        )
+        if len(found) != len(ids):
+            raise AssignmentError({"services": "Choose services of this organisation."})
+        await Service.update({Service.contact: contact_id}).where(Service.id.is_in(ids))
+        for row in found:
+            await log_action(
+                "service.contact_assigned",
+                organisation_id=actor.organisation_id,
+                actor_id=actor.user_id,
+                subject_id=contact_id,
+                origin=actor.origin,
+                data={
+                    "service": str(row["id"]),
+                    "before": str(row["contact"]) if row["contact"] else None,
+                    "after": str(contact_id),
+                },
+            )
+    return len(ids)
