@@ -40,6 +40,7 @@ from portal.permissions.handlers import ROUTES as permission_routes
 from portal.permissions.handlers import roles_page
 from portal.recovery.handlers import ROUTES as recovery_routes
 from portal.security_headers import add_security_headers
+from portal.services.api import ROUTES as service_api_routes
 from portal.services.handlers import ROUTES as service_routes
 from portal.services.handlers import services_page
 from portal.settings import PROJECT_ROOT, Settings
@@ -93,6 +94,7 @@ def create_app(settings: Settings) -> Litestar:
             *recovery_routes,
             *outbox_routes,
             *service_routes,
+            *service_api_routes,
             *health_routes,
             create_static_files_router(
                 path="/static", directories=[PROJECT_ROOT / "static"], opt=public()

@@ -75,6 +75,9 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/services"): (303, 200, 200, 200),
     ("GET", "/services/{service_id:uuid}"): (303, 404, 404, 404),
     ("POST", "/services/assign"): (303, 422, 403, 403),
+    ("GET", "/api/v1/services"): (401, 200, 200, 200),
+    ("GET", "/api/v1/services/{service_id:uuid}"): (401, 404, 404, 404),
+    ("POST", "/api/v1/services/assign"): (401, 400, 403, 403),
     # Account access assistance: an unknown user id is 404 for the admin (page and API).
     ("POST", "/settings/users/{user_id:uuid}/access-email"): (303, 404, 403, 403),
     ("POST", "/api/v1/users/{user_id:uuid}/access-email"): (401, 404, 403, 403),

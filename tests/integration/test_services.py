@@ -107,3 +107,39 @@ async def test_managers_see_all_but_cannot_assign(
     assert "Alpha" in listing.text and 'name="contact"' not in listing.text
     refused = await post_form(client, "/services/assign", services="x", contact="y")
     assert refused.status_code == 403
+
+
+async def test_the_api_applies_the_same_scope_and_money_is_a_decimal_string(
+    client: AsyncTestClient[Litestar], acme: Tenant, globex: Tenant
+) -> None:
+    mine = await add_service(acme, "Leeds broadband", acme.user.id)
+    theirs = await add_service(acme, "Leeds firewall", acme.manager.id)
+    foreign = await add_service(globex, "Globex line", globex.user.id)
+    await sign_in(client, acme.user.email)
+    listing = (await client.get("/api/v1/services?q=leeds")).json()
+    assert listing["total"] == 1 and [s["id"] for s in listing["items"]] == [str(mine)]
+    assert listing["items"][0]["monthly_cost"] == {"amount": "189.50", "currency": "GBP"}
+    for hidden in (theirs, foreign):
+        assert (await client.get(f"/api/v1/services/{hidden}")).status_code == 404
+    refused = await client.post(
+        "/api/v1/services/assign",
+        json={"services": [str(mine)], "contact": str(acme.user.id)},
+        headers={"x-csrftoken": client.cookies["csrftoken"]},
+    )
+    assert refused.status_code == 403
+    await sign_in(client, acme.admin.email)
+    headers = {"x-csrftoken": client.cookies["csrftoken"]}
+    foreign_ids = await client.post(
+        "/api/v1/services/assign",
+        json={"services": [str(theirs), str(foreign)], "contact": str(acme.user.id)},
+        headers=headers,
+    )
+    assert foreign_ids.status_code == 422
+    assert foreign_ids.json()["error"]["details"][0]["field"] == "services"
+    done = await client.post(
+        "/api/v1/services/assign",
+        json={"services": [str(theirs)], "contact": str(acme.user.id)},
+        headers=headers,
+    )
+    assert done.json() == {"assigned": 1}
+    assert (await client.get("/api/v1/services?limit=0")).status_code == 422

@@ -1,0 +1,121 @@
+"""JSON API for services: the same scoped queries as the pages."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from litestar import Request, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from portal.errors import InputError
+from portal.permissions.principal import Principal
+from portal.services.handlers import SERVICES_FULL, SERVICES_READ
+from portal.services.queries import BadCursor, ServiceRow, get_service, list_services
+from portal.services.service import AssignmentError, assign_contact
+from portal.users.handlers import actor_of
+
+TAGS = ["services"]
+
+
+class MoneyOut(msgspec.Struct):
+    # A decimal string, never a float: "189.50".
+    amount: str
+    currency: str
+
+
+class ServiceOut(msgspec.Struct):
+    id: UUID
+    name: str
+    type: str
+    site: str
+    cost_centre: str
+    monthly_cost: MoneyOut
+    status: str
+    usage: str
+    contact_id: UUID | None
+    contact_name: str | None
+
+
+class ServicePageOut(msgspec.Struct):
+    items: list[ServiceOut]
+    total: int
+    next_cursor: str | None
+
+
+class AssignIn(msgspec.Struct, forbid_unknown_fields=True):
+    services: list[UUID]
+    contact: UUID
+
+
+class AssignedOut(msgspec.Struct):
+    assigned: int
+
+
+def _out(row: ServiceRow) -> ServiceOut:
+    return ServiceOut(
+        id=row.id,
+        name=row.name,
+        type=row.kind,
+        site=row.site,
+        cost_centre=row.cost_centre,
+        monthly_cost=MoneyOut(
+            str(Decimal(row.monthly_cost).quantize(Decimal("0.01"))), row.currency
+        ),
+        status=row.status,
+        usage=row.usage,
+        contact_id=row.contact_id,
+        contact_name=row.contact_name,
+    )
+
+
+@get("/api/v1/services", opt=SERVICES_READ, tags=TAGS, summary="Services this principal may see")
+async def list_services_api(
+    principal: NamedDependency[Principal],
+    q: FromQuery[str] = "",
+    after: FromQuery[str | None] = None,
+    limit: FromQuery[int] = 50,
+) -> ServicePageOut:
+    if not 1 <= limit <= 200:
+        raise InputError({"limit": "Use a limit from 1 to 200."})
+    try:
+        page = await list_services(principal, q[:200], after, limit)
+    except BadCursor as error:
+        raise InputError({"after": str(error)}) from None
+    return ServicePageOut([_out(row) for row in page.rows], page.total, page.next_cursor)
+
+
+@get("/api/v1/services/{service_id:uuid}", opt=SERVICES_READ, tags=TAGS, summary="One service")
+async def get_service_api(
+    principal: NamedDependency[Principal], service_id: FromPath[UUID]
+) -> ServiceOut:
+    service = await get_service(principal, service_id)
+    if service is None:
+        raise NotFoundException("No such service.")
+    return _out(service)
+
+
+@post(
+    "/api/v1/services/assign",
+    opt=SERVICES_FULL,
+    tags=TAGS,
+    summary="Make one user the contact of one or more services",
+    status_code=200,
+)
+async def assign_api(
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    data: JSONBody[AssignIn],
+) -> AssignedOut:
+    try:
+        count = await assign_contact(actor_of(request, principal), data.services, data.contact)
+    except AssignmentError as error:
+        raise InputError(error.errors) from None
+    return AssignedOut(count)
+
+
+ROUTES = [list_services_api, get_service_api, assign_api]
