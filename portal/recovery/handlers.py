@@ -30,7 +30,7 @@ from portal.recovery.service import (
 )
 from portal.recovery.states import STATE_PAGES, ResetState
 from portal.users.emails import MAX_EMAIL_LENGTH
-from portal.users.handlers import USERS_FULL, _user_page, actor_of, base_url
+from portal.users.handlers import USERS_FULL, actor_of, base_url, render_user_page
 from workflows.mail import wake_delivery
 
 
@@ -45,7 +45,7 @@ async def access_email_submit(
     except NotFound:
         raise NotFoundException("No such user.") from None
     except AccessEmailRefused as refused:
-        return await _user_page(request, principal, user_id, problem=str(refused))
+        return await render_user_page(request, principal, user_id, problem=str(refused))
     wake_delivery([sent.email_id])
     return Redirect(f"/settings/users/{user_id}?done=access_email_sent", status_code=303)
 

@@ -33,7 +33,7 @@ from portal.users.handlers import (
     parse_override,
     parse_user_query,
 )
-from portal.users.queries import BadCursor, UserQuery, UserRow, list_users
+from portal.users.queries import BadCursor, UserQuery, UserRow, list_users, user_row
 from portal.users.service import (
     ChangeError,
     LifecycleError,
@@ -42,7 +42,6 @@ from portal.users.service import (
     deactivate,
     reactivate,
 )
-from portal.users.tables import User
 from workflows.mail import wake_delivery
 
 TAGS = ["users"]
@@ -144,15 +143,9 @@ async def get_user_api(principal: NamedDependency[Principal], user_id: FromPath[
 
 
 async def _one(principal: Principal, user_id: UUID) -> UserOut:
-    user = (
-        await User.select(User.email)
-        .where((User.id == user_id) & (User.organisation == principal.organisation_id))
-        .first()
-    )
-    if user is None:
+    row = await user_row(principal.organisation_id, user_id)
+    if row is None:
         raise NotFoundException("No such user.")
-    page = await list_users(principal.organisation_id, UserQuery(search=user["email"], limit=10))
-    row = next(r for r in page.rows if r.id == user_id)
     return _out(row)
 
 

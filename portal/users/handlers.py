@@ -33,6 +33,7 @@ from portal.users.queries import (
     StatusFilter,
     UserQuery,
     list_users,
+    user_row,
 )
 from portal.users.service import (
     ChangeError,
@@ -196,10 +197,10 @@ def parse_uuids(raw: list[Any]) -> tuple[list[UUID], bool]:
 async def user_page(
     request: Request[Any, Any, Any], principal: NamedDependency[Principal], user_id: FromPath[UUID]
 ) -> Template:
-    return await _user_page(request, principal, user_id)
+    return await render_user_page(request, principal, user_id)
 
 
-async def _user_page(
+async def render_user_page(
     request: Request[Any, Any, Any],
     principal: Principal,
     user_id: UUID,
@@ -223,8 +224,8 @@ async def _user_page(
     )
     if user is None:
         raise NotFoundException("No such user.")
-    listed = await list_users(principal.organisation_id, UserQuery(search=user["email"], limit=5))
-    status = next((row.status for row in listed.rows if row.id == user_id), None)
+    row = await user_row(principal.organisation_id, user_id)
+    status = row.status if row else None
     holder = await load_principal(user_id) if user["status"] == "active" else None
     return page(
         request,
@@ -233,7 +234,7 @@ async def _user_page(
         user=user,
         status=status,
         status_label=STATUS_LABELS.get(status) if status else user["status"],
-        roles=next((row.roles for row in listed.rows if row.id == user_id), ()),
+        roles=row.roles if row else (),
         levels=holder.levels if holder else None,
         areas=list(Area),
         problem=problem,
@@ -264,7 +265,7 @@ async def _act(
         message = (
             " ".join(error.errors.values()) if isinstance(error, InvitationError) else str(error)
         )
-        return await _user_page(request, principal, user_id, problem=message)
+        return await render_user_page(request, principal, user_id, problem=message)
     return Redirect(f"/settings/users/{user_id}?done={action}", status_code=303)
 
 

@@ -75,6 +75,17 @@ class UserPage:
     next_cursor: str | None
 
 
+ROW_COLUMNS = (
+    User.id,
+    User.full_name,
+    User.email,
+    User.tier,
+    User.status,
+    User.is_owner,
+    User.last_sign_in_at,
+)
+
+
 class BadCursor(ValueError):
     pass
 
@@ -129,21 +140,32 @@ async def list_users(organisation_id: UUID, query: UserQuery) -> UserPage:
         column = sort_column._meta.db_column_name
         condition &= WhereRaw(f'("{column}", "id") > ({{}}, {{}})', value, last_id)
     rows = (
-        await User.select(
-            User.id,
-            User.full_name,
-            User.email,
-            User.tier,
-            User.status,
-            User.is_owner,
-            User.last_sign_in_at,
-        )
+        await User.select(*ROW_COLUMNS)
         .where(condition)
         .order_by(sort_column, User.id)
         .limit(query.limit + 1)
     )
     has_more = len(rows) > query.limit
     rows = rows[: query.limit]
+    next_cursor = None
+    if has_more and rows:
+        last = rows[-1]
+        sort_key = "full_name" if query.sort is Sort.NAME else "email"
+        next_cursor = encode_cursor(last[sort_key], last["id"])
+    return UserPage(await _user_rows(rows), next_cursor)
+
+
+async def user_row(organisation_id: UUID, user_id: UUID) -> UserRow | None:
+    """One user as the list shows them (status, roles), or None outside this organisation."""
+    rows = await User.select(*ROW_COLUMNS).where(
+        (User.id == user_id) & (User.organisation == organisation_id)
+    )
+    found = await _user_rows(rows)
+    return found[0] if found else None
+
+
+async def _user_rows(rows: list[dict[str, Any]]) -> list[UserRow]:
+    """Rows with their derived status and role names: two queries for the whole page."""
     ids = [row["id"] for row in rows]
     live = set()
     roles: dict[UUID, list[str]] = {}
@@ -153,7 +175,7 @@ async def list_users(organisation_id: UUID, query: UserQuery) -> UserPage:
             UserRole.user.is_in(ids)
         ):
             roles.setdefault(link["user"], []).append(link["name"])
-    page_rows = [
+    return [
         UserRow(
             id=row["id"],
             full_name=row["full_name"],
@@ -166,12 +188,6 @@ async def list_users(organisation_id: UUID, query: UserQuery) -> UserPage:
         )
         for row in rows
     ]
-    next_cursor = None
-    if has_more and rows:
-        last = rows[-1]
-        sort_key = "full_name" if query.sort is Sort.NAME else "email"
-        next_cursor = encode_cursor(last[sort_key], last["id"])
-    return UserPage(page_rows, next_cursor)
 
 
 def _row_status(status: str, has_live_invitation: bool) -> StatusFilter:
