@@ -23,6 +23,9 @@ from portal import db
 from portal.activity.handlers import ROUTES as activity_routes
 from portal.activity.handlers import activity_page
 from portal.api.me import ROUTES as me_routes
+from portal.approvals.api import ROUTES as approval_api_routes
+from portal.approvals.handlers import ROUTES as approval_routes
+from portal.approvals.handlers import policies_page, queue_page
 from portal.auth.handlers import ROUTES as auth_routes
 from portal.auth.middleware import PrincipalMiddleware
 from portal.auth.sessions import SessionStore, cookie_name
@@ -33,11 +36,16 @@ from portal.health.handlers import ROUTES as health_routes
 from portal.invitations.batch_handlers import ROUTES as batch_routes
 from portal.invitations.handlers import ROUTES as invitation_routes
 from portal.mail.handlers import ROUTES as outbox_routes
+from portal.orders.api import ROUTES as order_api_routes
+from portal.orders.handlers import ROUTES as order_routes
+from portal.orders.handlers import orders_page
 from portal.pages import NavItem
 from portal.permissions.api import ROUTES as permission_api_routes
 from portal.permissions.guards import authorize, current_principal, public
 from portal.permissions.handlers import ROUTES as permission_routes
 from portal.permissions.handlers import roles_page
+from portal.permissions.model import Area, Level
+from portal.permissions.principal import Principal
 from portal.recovery.handlers import ROUTES as recovery_routes
 from portal.security_headers import add_security_headers
 from portal.services.api import ROUTES as service_api_routes
@@ -48,11 +56,19 @@ from portal.users.api import ROUTES as user_api_routes
 from portal.users.handlers import ROUTES as user_routes
 from portal.users.handlers import users_page
 
+
+def _approves(principal: Principal) -> bool:
+    return principal.may(Area.APPROVALS, Level.APPROVE)
+
+
 NAVIGATION = (
     NavItem("Dashboard", dashboard),
     NavItem("Services", services_page),
+    NavItem("Orders", orders_page),
+    NavItem("Approvals", queue_page, shown_to=_approves),
     NavItem("Users", users_page),
     NavItem("Roles", roles_page),
+    NavItem("Approval policies", policies_page),
     NavItem("Activity log", activity_page),
     NavItem("My account", account),
 )
@@ -95,6 +111,10 @@ def create_app(settings: Settings) -> Litestar:
             *outbox_routes,
             *service_routes,
             *service_api_routes,
+            *order_routes,
+            *order_api_routes,
+            *approval_routes,
+            *approval_api_routes,
             *health_routes,
             create_static_files_router(
                 path="/static", directories=[PROJECT_ROOT / "static"], opt=public()

@@ -14,6 +14,7 @@ from piccolo.engine.base import Engine
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.query.methods.select import Select
 from piccolo.querystring import QueryString
 
 from portal.settings import database_pool_max_from
@@ -69,6 +70,15 @@ async def lock_organisation(organisation_id: object) -> None:
                 'SELECT "id" FROM "organisation" WHERE "id" = {} FOR UPDATE', organisation_id
             )
         )
+
+
+def for_update(query: Select[Any]) -> Select[Any]:
+    """Lock the rows of the query's own table until the transaction ends (not those of joined
+    tables). Call inside write_transaction(): PostgreSQL locks the rows; SQLite's IMMEDIATE
+    transaction already holds the only write lock (and knows no FOR UPDATE)."""
+    if isinstance(engine(), PostgresEngine):
+        return query.lock_rows(of=(query.table,))
+    return query
 
 
 async def start() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,8 @@ from portal.permissions.principal import Principal
 class NavItem:
     label: str
     handler: HTTPRouteHandler
+    # Shown only to whom this says; the route's own rule applies in any case.
+    shown_to: Callable[[Principal], bool] | None = None
 
     @property
     def href(self) -> str:
@@ -29,7 +31,9 @@ def visible_navigation(principal: Principal, items: Sequence[NavItem]) -> list[N
     visible = []
     for item in items:
         access = access_of(item.handler)
-        if access is not None and may(principal, access):
+        if access is None or not may(principal, access):
+            continue
+        if item.shown_to is None or item.shown_to(principal):
             visible.append(item)
     return visible
 

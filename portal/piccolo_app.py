@@ -3,8 +3,10 @@
 from piccolo.conf.apps import AppConfig
 
 from portal.activity.tables import ActivityEvent
+from portal.approvals.tables import ApprovalPolicy
 from portal.invitations.tables import Invitation, InvitationBatch, InvitationBatchRow
 from portal.mail.tables import OutboundEmail
+from portal.orders.tables import Order, OrderDecision, OrderEvent
 from portal.organisations.tables import Organisation
 from portal.permissions.tables import PermissionPolicy, PolicyGrant, Role, RolePolicy, UserRole
 from portal.recovery.tables import PasswordReset
@@ -28,6 +30,10 @@ TABLES = [
     InvitationBatch,
     InvitationBatchRow,
     Service,
+    ApprovalPolicy,
+    Order,
+    OrderDecision,
+    OrderEvent,
 ]
 
 APP_CONFIG = AppConfig(

@@ -23,9 +23,11 @@ def periodic_jobs() -> Sequence[Periodic]:
     from portal.settings import load_settings
     from workflows.actors import (
         purge_expired_sessions,
+        remind_and_escalate_approvals,
         remind_and_expire_invitations,
         sweep_invitation_batches,
         sweep_owed_emails,
+        sweep_submitted_orders,
     )
 
     sweep_every = load_settings().sweep_interval_seconds
@@ -34,6 +36,8 @@ def periodic_jobs() -> Sequence[Periodic]:
         Periodic(sweep_owed_emails, every_seconds=sweep_every),
         Periodic(sweep_invitation_batches, every_seconds=sweep_every),
         Periodic(remind_and_expire_invitations, every_seconds=10 * 60),
+        Periodic(sweep_submitted_orders, every_seconds=sweep_every),
+        Periodic(remind_and_escalate_approvals, every_seconds=5 * 60),
     )
 
 

@@ -9,6 +9,7 @@ from litestar.di import NamedDependency
 from litestar.response import Template
 
 from portal.activity.tables import ActivityEvent
+from portal.orders.timeline import LABELS as ORDER_EVENT_LABELS
 from portal.pages import page
 from portal.permissions.guards import requires
 from portal.permissions.model import Area, Level
@@ -42,6 +43,10 @@ ACTION_LABELS = {
     "user.role_added": "Role given to user",
     "invitation_batch.uploaded": "Invitations uploaded from a CSV file",
     "service.contact_assigned": "Service contact assigned",
+    "approval_policy.created": "Approval policy created",
+    "approval_policy.changed": "Approval policy changed",
+    "organisation.approval_timing_changed": "Approval reminder and escalation times changed",
+    **{kind.action: f"Order: {label.lower()}" for kind, label in ORDER_EVENT_LABELS.items()},
 }
 
 

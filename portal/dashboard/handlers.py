@@ -5,16 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, get
+from litestar.di import NamedDependency
 from litestar.response import Template
 
+from portal.approvals.queue import approver_queue
 from portal.pages import page
 from portal.permissions.guards import signed_in
-from portal.permissions.model import AREA_MAX_LEVEL, Area
+from portal.permissions.model import AREA_MAX_LEVEL, Area, Level
+from portal.permissions.principal import Principal
+
+WIDGET_ITEMS = 3
 
 
 @get("/", opt=signed_in(), include_in_schema=False)
-async def dashboard(request: Request[Any, Any, Any]) -> Template:
-    return page(request, "dashboard/index.html")
+async def dashboard(
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal]
+) -> Template:
+    # Anyone a policy names may have orders waiting, whatever their permission level.
+    queue = await approver_queue(principal.user_id, principal.organisation_id, limit=WIDGET_ITEMS)
+    show_queue = queue.total > 0 or principal.may(Area.APPROVALS, Level.APPROVE)
+    return page(request, "dashboard/index.html", queue=queue if show_queue else None)
 
 
 @get("/account", opt=signed_in(), include_in_schema=False)

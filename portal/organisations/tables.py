@@ -18,3 +18,8 @@ class Organisation(Table, tablename="organisation"):
     absolute_timeout_minutes = Integer(default=12 * 60)
     invitation_lifetime_hours = Integer(default=72)
     password_min_length = Integer(default=15)
+    # Orders are placed and approval thresholds set in this currency.
+    currency = Varchar(length=3, default="GBP")
+    # A level pending this long reminds its approvers; this long, it goes to the admins too.
+    approval_reminder_hours = Integer(default=24)
+    approval_escalation_hours = Integer(default=72)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -11,9 +10,11 @@ from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.response import Stream
 
 from portal.errors import InputError
 from portal.permissions.principal import Principal
+from portal.services.export import services_csv
 from portal.services.handlers import SERVICES_FULL, SERVICES_READ
 from portal.services.queries import BadCursor, ServiceRow, get_service, list_services
 from portal.services.service import AssignmentError, assign_contact
@@ -63,9 +64,7 @@ def _out(row: ServiceRow) -> ServiceOut:
         type=row.kind,
         site=row.site,
         cost_centre=row.cost_centre,
-        monthly_cost=MoneyOut(
-            str(Decimal(row.monthly_cost).quantize(Decimal("0.01"))), row.currency
-        ),
+        monthly_cost=MoneyOut(row.monthly_cost_text, row.currency),
         status=row.status,
         usage=row.usage,
         contact_id=row.contact_id,
@@ -87,6 +86,19 @@ async def list_services_api(
     except BadCursor as error:
         raise InputError({"after": str(error)}) from None
     return ServicePageOut([_out(row) for row in page.rows], page.total, page.next_cursor)
+
+
+@get(
+    "/api/v1/services/export",
+    opt=SERVICES_READ,
+    tags=TAGS,
+    summary="Services this principal may see, as CSV",
+    media_type="text/csv",
+)
+async def export_services_api(
+    principal: NamedDependency[Principal], q: FromQuery[str] = ""
+) -> Stream:
+    return services_csv(principal, q)
 
 
 @get("/api/v1/services/{service_id:uuid}", opt=SERVICES_READ, tags=TAGS, summary="One service")
@@ -118,4 +130,4 @@ async def assign_api(
     return AssignedOut(count)
 
 
-ROUTES = [list_services_api, get_service_api, assign_api]
+ROUTES = [list_services_api, export_services_api, get_service_api, assign_api]

@@ -1,7 +1,9 @@
-"""My Services: the list (scoped), a service's page, and assigning contacts."""
+"""My Services: the list (scoped) and its CSV export, a service's page, assigning contacts,
+and reassigning a user's services (after their deactivation)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from uuid import UUID
 
@@ -9,19 +11,25 @@ from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Stream, Template
 
 from portal.pages import page
 from portal.permissions.guards import requires
 from portal.permissions.model import Area, Level
 from portal.permissions.principal import Principal
+from portal.services.export import services_csv
 from portal.services.queries import BadCursor, get_service, list_services
 from portal.services.service import AssignmentError, assign_contact
-from portal.users.handlers import actor_of, parse_uuids
+from portal.users.handlers import NOTICES, actor_of, parse_uuids
 from portal.users.tables import User
 
 SERVICES_READ = requires(Area.SERVICES, Level.READ)
 SERVICES_FULL = requires(Area.SERVICES, Level.FULL)
+# At most this many per reassignment form: the assign form reads up to 200 ids.
+REASSIGN_BATCH = 100
+REASSIGN_PATH = re.compile(
+    r"/settings/users/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/services"
+)
 
 
 async def _contacts(principal: Principal) -> list[dict[str, Any]]:
@@ -67,6 +75,13 @@ async def _services_page(
     )
 
 
+@get("/services/export.csv", opt=SERVICES_READ, include_in_schema=False)
+async def services_export(
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal]
+) -> Stream:
+    return services_csv(principal, request.query_params.get("q") or "")
+
+
 @get("/services/{service_id:uuid}", opt=SERVICES_READ, include_in_schema=False)
 async def service_page(
     request: Request[Any, Any, Any],
@@ -93,15 +108,53 @@ async def assign_submit(
     form = await request.form()
     service_ids, bad = parse_uuids(form.getall("services", []))
     contact_ids, bad_contact = parse_uuids([form.get("contact") or ""])
+    back = str(form.get("back") or "/services")
+    reassigning = REASSIGN_PATH.fullmatch(back)
     try:
         if bad or bad_contact or not contact_ids:
             raise AssignmentError({"contact": "Choose services and a user from the lists."})
         await assign_contact(actor_of(request, principal), service_ids, contact_ids[0])
     except AssignmentError as error:
+        if reassigning:
+            return await _reassign_page(request, principal, UUID(reassigning[1]), error.errors)
         return await _services_page(request, principal, error.errors)
-    back = str(form.get("back") or "/services")
-    target = back if back.startswith("/services") and "//" not in back else "/services"
+    safe = reassigning or (back.startswith("/services") and "//" not in back)
+    target = back if safe else "/services"
     return Redirect(f"{target}{'&' if '?' in target else '?'}done=assigned", status_code=303)
 
 
-ROUTES = [services_page, service_page, assign_submit]
+@get("/settings/users/{user_id:uuid}/services", opt=SERVICES_FULL, include_in_schema=False)
+async def reassign_page(
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal], user_id: FromPath[UUID]
+) -> Template:
+    return await _reassign_page(request, principal, user_id)
+
+
+async def _reassign_page(
+    request: Request[Any, Any, Any],
+    principal: Principal,
+    user_id: UUID,
+    errors: dict[str, str] | None = None,
+) -> Template:
+    """The services whose contact is this user, all selected, for one bulk assignment."""
+    user = (
+        await User.select(User.id, User.full_name)
+        .where((User.id == user_id) & (User.organisation == principal.organisation_id))
+        .first()
+    )
+    if user is None:
+        raise NotFoundException("No such user.")
+    done = request.query_params.get("done", "")
+    return page(
+        request,
+        "services/reassign.html",
+        status_code=422 if errors else 200,
+        user=user,
+        services=await list_services(principal, limit=REASSIGN_BATCH, contact_id=user_id),
+        contacts=await _contacts(principal),
+        errors=errors or {},
+        notice="Contact assigned." if done == "assigned" else NOTICES.get(done),
+    )
+
+
+ROUTES = [services_page, services_export, service_page, assign_submit, reassign_page]

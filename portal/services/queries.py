@@ -6,6 +6,7 @@ counts and the API cannot disagree.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -20,6 +21,7 @@ from portal.users.queries import BadCursor, decode_cursor, encode_cursor
 
 PAGE_SIZE = 50
 MAX_SEARCH_LENGTH = 200
+EXPORT_CHUNK = 1000
 
 
 def visible_to(principal: Principal) -> Any:
@@ -42,6 +44,16 @@ class ServiceRow:
     usage: str
     contact_id: UUID | None
     contact_name: str | None
+
+    @property
+    def monthly_cost_text(self) -> str:
+        """A decimal string with two places, never a float: "189.50"."""
+        return str(Decimal(self.monthly_cost).quantize(Decimal("0.01")))
+
+
+@dataclass(frozen=True, slots=True)
+class ExportedService(ServiceRow):
+    contact_email: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,18 +82,34 @@ def _row(row: dict[str, Any]) -> ServiceRow:
     return ServiceRow(**row)
 
 
-async def list_services(
-    principal: Principal, search: str = "", after: str | None = None, limit: int = PAGE_SIZE
-) -> ServicePage:
+def _matching(principal: Principal, search: str) -> Any:
     condition = visible_to(principal)
     search = search.strip()[:MAX_SEARCH_LENGTH]
     if search:
         pattern = "%" + search.replace("\\", "").replace("%", "").replace("_", "") + "%"
         condition &= Service.name.ilike(pattern) | Service.site.ilike(pattern)
+    return condition
+
+
+def _after(name: str, service_id: UUID) -> Any:
+    # Qualified: the contact join brings a second "id"; the row value walks the
+    # (organisation, name, id) index.
+    return WhereRaw('("service"."name", "service"."id") > ({}, {})', name, service_id)
+
+
+async def list_services(
+    principal: Principal,
+    search: str = "",
+    after: str | None = None,
+    limit: int = PAGE_SIZE,
+    contact_id: UUID | None = None,
+) -> ServicePage:
+    condition = _matching(principal, search)
+    if contact_id is not None:
+        condition &= Service.contact == contact_id
     total = await Service.count().where(condition)
     if after:
-        value, last_id = decode_cursor(after)
-        condition &= WhereRaw('("name", "id") > ({}, {})', value, last_id)
+        condition &= _after(*decode_cursor(after))
     rows = (
         await Service.select(*COLUMNS)
         .where(condition)
@@ -95,6 +123,31 @@ async def list_services(
     return ServicePage([_row(r) for r in rows], next_cursor, total)
 
 
+async def all_visible(
+    principal: Principal, search: str = "", chunk: int = EXPORT_CHUNK
+) -> AsyncIterator[ExportedService]:
+    """Every service the list would show, in its order, read in keyset chunks of `chunk` rows."""
+    condition = _matching(principal, search)
+    columns = (*COLUMNS, Service.contact.email.as_alias("contact_email"))
+    last: tuple[str, UUID] | None = None
+    while True:
+        query = Service.select(*columns).order_by(Service.name, Service.id).limit(chunk)
+        rows = await query.where(condition if last is None else condition & _after(*last))
+        for row in rows:
+            yield ExportedService(**row)
+        if len(rows) < chunk:
+            return
+        last = (rows[-1]["name"], rows[-1]["id"])
+
+
+async def contact_services_count(principal: Principal, contact_id: UUID) -> int:
+    """How many of the services this principal sees have `contact_id` as their contact."""
+    count: int = await Service.count().where(
+        visible_to(principal) & (Service.contact == contact_id)
+    )
+    return count
+
+
 async def get_service(principal: Principal, service_id: UUID) -> ServiceRow | None:
     row = (
         await Service.select(*COLUMNS)
@@ -104,4 +157,14 @@ async def get_service(principal: Principal, service_id: UUID) -> ServiceRow | No
     return _row(row) if row else None
 
 
-__all__ = ["BadCursor", "ServicePage", "ServiceRow", "get_service", "list_services", "visible_to"]
+__all__ = [
+    "BadCursor",
+    "ExportedService",
+    "ServicePage",
+    "ServiceRow",
+    "all_visible",
+    "contact_services_count",
+    "get_service",
+    "list_services",
+    "visible_to",
+]

@@ -26,6 +26,7 @@ from portal.permissions.guards import requires
 from portal.permissions.model import AREA_MAX_LEVEL, Area, Level, OverrideKind, Tier
 from portal.permissions.principal import Principal, load_principal
 from portal.permissions.tables import Role, UserRole
+from portal.services.queries import contact_services_count
 from portal.users.queries import (
     STATUS_LABELS,
     BadCursor,
@@ -227,6 +228,12 @@ async def render_user_page(
     row = await user_row(principal.organisation_id, user_id)
     status = row.status if row else None
     holder = await load_principal(user_id) if user["status"] == "active" else None
+    can_reassign = principal.may(Area.SERVICES, Level.FULL)
+    services_left = (
+        await contact_services_count(principal, user_id)
+        if can_reassign and user["status"] == "inactive"
+        else 0
+    )
     return page(
         request,
         "users/detail.html",
@@ -240,6 +247,7 @@ async def render_user_page(
         problem=problem,
         notice=NOTICES.get(request.query_params.get("done", "")),
         can_change=principal.may(Area.USERS, Level.FULL),
+        services_left=services_left,
     )
 
 
@@ -266,6 +274,13 @@ async def _act(
             " ".join(error.errors.values()) if isinstance(error, InvitationError) else str(error)
         )
         return await render_user_page(request, principal, user_id, problem=message)
+    if (
+        action == "deactivated"
+        and principal.may(Area.SERVICES, Level.FULL)
+        and await contact_services_count(principal, user_id)
+    ):
+        # Their services need another contact: go straight to reassigning them.
+        return Redirect(f"/settings/users/{user_id}/services?done={action}", status_code=303)
     return Redirect(f"/settings/users/{user_id}?done={action}", status_code=303)
 
 

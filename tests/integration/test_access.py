@@ -74,9 +74,13 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/dev/outbox"): (303, 200, 403, 403),
     ("GET", "/services"): (303, 200, 200, 200),
     ("GET", "/services/{service_id:uuid}"): (303, 404, 404, 404),
+    ("GET", "/services/export.csv"): (303, 200, 200, 200),
+    # Reassigning a user's services: an unknown user id is 404 for the admin.
+    ("GET", "/settings/users/{user_id:uuid}/services"): (303, 404, 403, 403),
     ("POST", "/services/assign"): (303, 422, 403, 403),
     ("GET", "/api/v1/services"): (401, 200, 200, 200),
     ("GET", "/api/v1/services/{service_id:uuid}"): (401, 404, 404, 404),
+    ("GET", "/api/v1/services/export"): (401, 200, 200, 200),
     ("POST", "/api/v1/services/assign"): (401, 400, 403, 403),
     # Account access assistance: an unknown user id is 404 for the admin (page and API).
     ("POST", "/settings/users/{user_id:uuid}/access-email"): (303, 404, 403, 403),
@@ -103,6 +107,44 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/settings/users/import/{batch_id:uuid}/progress"): (303, 404, 403, 403),
     ("POST", "/api/v1/users/invitations/bulk"): (401, 400, 403, 403),
     ("GET", "/api/v1/users/invitations/bulk/{batch_id:uuid}"): (401, 404, 403, 403),
+    # Orders: orders:read for the list, orders:full to place and change; an order's page and
+    # the decisions are for anyone signed in, answered 404 unless the order is theirs to see.
+    ("GET", "/orders"): (303, 200, 200, 403),
+    ("GET", "/orders/new"): (303, 200, 200, 403),
+    ("POST", "/orders"): (303, 422, 422, 403),
+    ("GET", "/orders/{order_id:uuid}"): (303, 404, 404, 404),
+    ("GET", "/orders/{order_id:uuid}/timeline"): (303, 404, 404, 404),
+    ("GET", "/orders/{order_id:uuid}/edit"): (303, 404, 404, 403),
+    ("POST", "/orders/{order_id:uuid}/edit"): (303, 404, 404, 403),
+    ("POST", "/orders/{order_id:uuid}/submit"): (303, 404, 404, 403),
+    ("POST", "/orders/{order_id:uuid}/cancel"): (303, 404, 404, 403),
+    ("POST", "/orders/{order_id:uuid}/approve"): (303, 404, 404, 404),
+    ("POST", "/orders/{order_id:uuid}/reject"): (303, 404, 404, 404),
+    ("GET", "/approvals"): (303, 200, 200, 200),
+    ("POST", "/approvals/approve"): (303, 422, 422, 422),
+    ("GET", "/settings/approval-policies"): (303, 200, 403, 403),
+    ("GET", "/settings/approval-policies/new"): (303, 200, 403, 403),
+    ("POST", "/settings/approval-policies"): (303, 422, 403, 403),
+    # The probe gives no amount: the admin's preview says so (422).
+    ("GET", "/settings/approval-policies/preview"): (303, 422, 403, 403),
+    ("GET", "/settings/approval-policies/{policy_id:uuid}"): (303, 404, 403, 403),
+    ("POST", "/settings/approval-policies/{policy_id:uuid}"): (303, 404, 403, 403),
+    ("POST", "/settings/approval-policies/timing"): (303, 422, 403, 403),
+    ("GET", "/api/v1/orders"): (401, 200, 200, 403),
+    ("POST", "/api/v1/orders"): (401, 400, 400, 403),
+    ("GET", "/api/v1/orders/{order_id:uuid}"): (401, 404, 404, 404),
+    ("PATCH", "/api/v1/orders/{order_id:uuid}"): (401, 400, 400, 403),
+    ("POST", "/api/v1/orders/{order_id:uuid}/submit"): (401, 404, 404, 403),
+    ("POST", "/api/v1/orders/{order_id:uuid}/cancel"): (401, 400, 400, 403),
+    ("POST", "/api/v1/orders/{order_id:uuid}/approve"): (401, 400, 400, 400),
+    ("POST", "/api/v1/orders/{order_id:uuid}/reject"): (401, 400, 400, 400),
+    ("GET", "/api/v1/approvals"): (401, 200, 200, 200),
+    ("POST", "/api/v1/approvals/approve"): (401, 400, 400, 400),
+    ("GET", "/api/v1/approval-policies"): (401, 200, 403, 403),
+    ("POST", "/api/v1/approval-policies"): (401, 400, 403, 403),
+    ("GET", "/api/v1/approval-policies/{policy_id:uuid}"): (401, 404, 403, 403),
+    ("PATCH", "/api/v1/approval-policies/{policy_id:uuid}"): (401, 400, 403, 403),
+    ("POST", "/api/v1/approval-policies/preview"): (401, 400, 403, 403),
     ("POST", "/sign-out"): (303, 303, 303, 303),
     ("GET", "/sign-in"): (200, 303, 303, 303),
     ("POST", "/sign-in"): (401, 401, 401, 401),
@@ -134,9 +176,10 @@ CONCRETE_PATH = {
 
 
 def concrete(path: str) -> str:
-    return CONCRETE_PATH.get(
-        path, path.replace("{user_id:uuid}", UNKNOWN_ID).replace("{service_id:uuid}", UNKNOWN_ID)
-    )
+    path = CONCRETE_PATH.get(path, path)
+    for name in ("user_id", "service_id", "order_id", "policy_id"):
+        path = path.replace(f"{{{name}:uuid}}", UNKNOWN_ID)
+    return path
 
 
 def registered_routes(app: Litestar) -> list[tuple[str, str, Any]]:

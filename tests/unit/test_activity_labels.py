@@ -6,19 +6,27 @@ import re
 from pathlib import Path
 
 from portal.activity.handlers import ACTION_LABELS
+from portal.orders.timeline import LABELS, EventKind
 
-PORTAL = Path(__file__).resolve().parents[2] / "portal"
+ROOT = Path(__file__).resolve().parents[2]
 ACTION = re.compile(
-    r'"((?:auth|user|invitation|invitation_batch|policy|role|organisation|service)\.[a-z_]+)"'
+    r'"((?:auth|user|invitation|invitation_batch|policy|role|organisation|service|approval_policy)'
+    r'\.[a-z_]+)"'
 )
 
 
 def test_every_logged_action_has_a_label() -> None:
     logged = {
         match
-        for path in PORTAL.rglob("*.py")
+        for folder in ("portal", "workflows")
+        for path in (ROOT / folder).rglob("*.py")
         if path.name != "handlers.py" or path.parent.name != "activity"
         for match in ACTION.findall(path.read_text())
     }
     assert logged, "found no actions: the pattern is wrong"
     assert logged <= set(ACTION_LABELS), sorted(logged - set(ACTION_LABELS))
+
+
+def test_every_order_event_has_a_label_in_the_timeline_and_the_log() -> None:
+    assert set(LABELS) == set(EventKind)
+    assert {kind.action for kind in EventKind} <= set(ACTION_LABELS)

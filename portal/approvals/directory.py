@@ -1,0 +1,42 @@
+"""Who is who in an organisation, as the approval rules need it: active users, admins, and the
+members of the roles that policies name. Read fresh for every evaluation and decision."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from uuid import UUID
+
+from portal.permissions.model import Tier
+from portal.permissions.tables import UserRole
+from portal.users.tables import User
+from workflows.approval_rules import Directory
+
+TIER_PREFIX = "tier:"
+
+
+async def load_directory(organisation_id: UUID, roles: Collection[str] = ()) -> Directory:
+    people = await User.select(User.id, User.tier).where(
+        (User.organisation == organisation_id) & (User.status == "active")
+    )
+    active = frozenset(person["id"] for person in people)
+    members: dict[str, frozenset[UUID]] = {}
+    custom: list[UUID] = []
+    for role in roles:
+        if role.startswith(TIER_PREFIX):
+            tier = role.removeprefix(TIER_PREFIX)
+            members[role] = frozenset(p["id"] for p in people if p["tier"] == tier)
+        else:
+            try:
+                custom.append(UUID(role))
+            except ValueError:
+                continue
+    if custom:
+        holders = await UserRole.select(UserRole.role, UserRole.user).where(
+            UserRole.role.is_in(custom)
+        )
+        for role_id in custom:
+            members[str(role_id)] = frozenset(
+                h["user"] for h in holders if h["role"] == role_id and h["user"] in active
+            )
+    admins = frozenset(p["id"] for p in people if p["tier"] == Tier.ADMIN.value)
+    return Directory(active=active, admins=admins, role_members=members)

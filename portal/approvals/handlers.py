@@ -1,0 +1,331 @@
+"""Approvals pages: the approver's queue with bulk approve, and Settings → Approval Policies
+(the policies, a preview for a hypothetical order, and the reminder and escalation times)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from litestar import Request, Response, get, post
+from litestar.datastructures import FormMultiDict
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from portal.approvals.policies import (
+    TIER_ROLES,
+    PolicyError,
+    check_policy,
+    check_timing,
+    get_policy,
+    json_list,
+    list_policies,
+    preview,
+    save_policy,
+    save_timing,
+    timing_of,
+)
+from portal.approvals.queue import approver_queue, parse_filters
+from portal.orders.validation import parse_money
+from portal.pages import page
+from portal.permissions.guards import requires, signed_in
+from portal.permissions.model import Area, Level
+from portal.permissions.principal import Principal
+from portal.permissions.tables import Role
+from portal.users.handlers import actor_of, parse_uuids
+from portal.users.tables import User
+from workflows.approval_engine import DecisionRefused, decide
+from workflows.mail import wake_delivery
+
+POLICIES_READ = requires(Area.APPROVAL_POLICIES, Level.READ)
+POLICIES_FULL = requires(Area.APPROVAL_POLICIES, Level.FULL)
+MAX_BULK = 200
+
+
+async def _requesters(organisation_id: UUID) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = (
+        await User.select(User.id, User.full_name)
+        .where(User.organisation == organisation_id)
+        .order_by(User.full_name)
+    )
+    return rows
+
+
+@get("/approvals", opt=signed_in(), include_in_schema=False)
+async def queue_page(
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal]
+) -> Template:
+    filters, errors = parse_filters(request.query_params)
+    queue = await approver_queue(principal.user_id, principal.organisation_id, filters)
+    return page(
+        request,
+        "approvals/queue.html",
+        status_code=422 if errors else 200,
+        queue=queue,
+        errors=errors,
+        values=dict(request.query_params),
+        requesters=await _requesters(principal.organisation_id),
+        results=None,
+    )
+
+
+@post("/approvals/approve", opt=signed_in(), include_in_schema=False)
+async def bulk_approve_submit(
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal]
+) -> Template:
+    """Approve each chosen order on its own; one refusal does not stop the others."""
+    form = await request.form()
+    ids, bad = parse_uuids(form.getall("orders", []))
+    results: list[tuple[UUID, str, bool]] = []
+    problem = None
+    if bad or not ids:
+        problem = "Choose one or more orders from the queue."
+    elif len(ids) > MAX_BULK:
+        problem = f"Approve at most {MAX_BULK} orders at once."
+    else:
+        actor = actor_of(request, principal)
+        for order_id in dict.fromkeys(ids):
+            try:
+                outcome = await decide(actor, order_id, approve=True)
+            except DecisionRefused as error:
+                results.append((order_id, error.message, False))
+                continue
+            wake_delivery(outcome.email_ids)
+            message = "Approved." if outcome.state == "approved" else "Approval recorded."
+            results.append((order_id, message, True))
+    queue = await approver_queue(principal.user_id, principal.organisation_id)
+    return page(
+        request,
+        "approvals/queue.html",
+        status_code=422 if problem else 200,
+        queue=queue,
+        errors={"orders": problem} if problem else {},
+        values={},
+        requesters=await _requesters(principal.organisation_id),
+        results=results,
+    )
+
+
+# --- Settings → Approval Policies ------------------------------------------------------------
+
+
+async def _choices(organisation_id: UUID) -> dict[str, Any]:
+    users = (
+        await User.select(User.id, User.full_name)
+        .where((User.organisation == organisation_id) & (User.status == "active"))
+        .order_by(User.full_name)
+    )
+    roles = (
+        await Role.select(Role.id, Role.name)
+        .where(Role.organisation == organisation_id)
+        .order_by(Role.name)
+    )
+    role_choices = [
+        (role, f"Everyone with the {role.removeprefix('tier:')} permission level")
+        for role in TIER_ROLES
+    ] + [(str(role["id"]), role["name"]) for role in roles]
+    return {"users": users, "roles": role_choices}
+
+
+@get("/settings/approval-policies", opt=POLICIES_READ, include_in_schema=False)
+async def policies_page(
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal]
+) -> Template:
+    return await _policies_page(request, principal)
+
+
+async def _policies_page(
+    request: Request[Any, Any, Any],
+    principal: Principal,
+    timing_errors: dict[str, str] | None = None,
+    timing_values: dict[str, Any] | None = None,
+) -> Template:
+    policies = await list_policies(principal.organisation_id)
+    for policy in policies:
+        for key in ("order_kinds", "cost_centres", "approver_users", "approver_roles"):
+            policy[key] = json_list(policy[key])
+    names = {
+        str(user["id"]): user["full_name"] for user in await _requesters(principal.organisation_id)
+    }
+    choices = await _choices(principal.organisation_id)
+    return page(
+        request,
+        "approvals/policies.html",
+        status_code=422 if timing_errors else 200,
+        policies=policies,
+        names=names | {role: label for role, label in choices["roles"]},
+        timing=timing_values or await timing_of(principal.organisation_id),
+        timing_errors=timing_errors or {},
+        can_change=principal.may(Area.APPROVAL_POLICIES, Level.FULL),
+        notice="Saved." if request.query_params.get("done") else None,
+    )
+
+
+def _policy_values(form: FormMultiDict) -> dict[str, Any]:
+    return {
+        "name": str(form.get("name") or ""),
+        "active": form.get("active") == "on",
+        "threshold": str(form.get("threshold") or ""),
+        "order_kinds": list(form.getall("order_kinds", [])),
+        "cost_centres": str(form.get("cost_centres") or ""),
+        "approver_users": list(form.getall("approver_users", [])),
+        "approver_roles": list(form.getall("approver_roles", [])),
+        "required_approvals": str(form.get("required_approvals") or ""),
+        "level": str(form.get("level") or ""),
+    }
+
+
+async def _policy_form(
+    request: Request[Any, Any, Any],
+    principal: Principal,
+    values: dict[str, Any],
+    policy_id: UUID | None = None,
+    errors: dict[str, str] | None = None,
+) -> Template:
+    return page(
+        request,
+        "approvals/policy.html",
+        status_code=422 if errors else 200,
+        values=values,
+        errors=errors or {},
+        policy_id=policy_id,
+        can_change=principal.may(Area.APPROVAL_POLICIES, Level.FULL),
+        **await _choices(principal.organisation_id),
+    )
+
+
+@get("/settings/approval-policies/new", opt=POLICIES_FULL, include_in_schema=False)
+async def new_policy_page(
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal]
+) -> Template:
+    values = {
+        "name": "",
+        "active": True,
+        "threshold": "",
+        "order_kinds": [],
+        "cost_centres": "",
+        "approver_users": [],
+        "approver_roles": [],
+        "required_approvals": "1",
+        "level": "1",
+    }
+    return await _policy_form(request, principal, values)
+
+
+@post("/settings/approval-policies", opt=POLICIES_FULL, include_in_schema=False)
+async def create_policy_submit(
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal]
+) -> Response[Any]:
+    return await _save(request, principal, None)
+
+
+@get("/settings/approval-policies/{policy_id:uuid}", opt=POLICIES_READ, include_in_schema=False)
+async def policy_page(
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    policy_id: FromPath[UUID],
+) -> Template:
+    policy = await get_policy(principal.organisation_id, policy_id)
+    if policy is None:
+        raise NotFoundException("No such approval policy.")
+    values = {
+        "name": policy["name"],
+        "active": policy["active"],
+        "threshold": f"{Decimal(policy['threshold']):.2f}",
+        "order_kinds": json_list(policy["order_kinds"]),
+        "cost_centres": ", ".join(json_list(policy["cost_centres"])),
+        "approver_users": json_list(policy["approver_users"]),
+        "approver_roles": json_list(policy["approver_roles"]),
+        "required_approvals": str(policy["required_approvals"]),
+        "level": str(policy["level"]),
+    }
+    return await _policy_form(request, principal, values, policy_id)
+
+
+@post("/settings/approval-policies/{policy_id:uuid}", opt=POLICIES_FULL, include_in_schema=False)
+async def save_policy_submit(
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    policy_id: FromPath[UUID],
+) -> Response[Any]:
+    if await get_policy(principal.organisation_id, policy_id) is None:
+        raise NotFoundException("No such approval policy.")
+    return await _save(request, principal, policy_id)
+
+
+async def _save(
+    request: Request[Any, Any, Any], principal: Principal, policy_id: UUID | None
+) -> Response[Any]:
+    values = _policy_values(await request.form())
+    policy, errors = check_policy(values)
+    try:
+        if policy is None:
+            raise PolicyError(422, "Some fields need another look.", errors)
+        await save_policy(actor_of(request, principal), policy, policy_id)
+    except PolicyError as error:
+        if error.status == 404:
+            raise NotFoundException(error.message) from None
+        return await _policy_form(request, principal, values, policy_id, error.errors)
+    return Redirect("/settings/approval-policies?done=saved", status_code=303)
+
+
+@get("/settings/approval-policies/preview", opt=POLICIES_READ, include_in_schema=False)
+async def preview_fragment(
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal]
+) -> Template:
+    """Which policies would apply to a hypothetical order: an htmx fragment."""
+    params = request.query_params
+    problem = None
+    steps = None
+    requester = None
+    try:
+        cost = parse_money(params.get("cost") or "")
+    except ValueError as error:
+        problem = str(error)
+    raw_requester = params.get("requester") or ""
+    if raw_requester:
+        try:
+            requester = UUID(raw_requester)
+        except ValueError:
+            problem = "Choose a requester from the list."
+    if problem is None:
+        steps = await preview(
+            principal.organisation_id,
+            params.get("kind") or "new",
+            cost,
+            (params.get("cost_centre") or "")[:60],
+            requester,
+        )
+    return Template(
+        "approvals/_preview.html",
+        context={"steps": steps, "problem": problem},
+        status_code=422 if problem else 200,
+    )
+
+
+@post("/settings/approval-policies/timing", opt=POLICIES_FULL, include_in_schema=False)
+async def timing_submit(
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal]
+) -> Response[Any]:
+    form = await request.form()
+    values = {key: str(form.get(key) or "") for key in ("reminder_hours", "escalation_hours")}
+    timing, errors = check_timing(values)
+    if timing is None:
+        return await _policies_page(request, principal, errors, values)
+    await save_timing(actor_of(request, principal), *timing)
+    return Redirect("/settings/approval-policies?done=timing", status_code=303)
+
+
+ROUTES = [
+    queue_page,
+    bulk_approve_submit,
+    policies_page,
+    new_policy_page,
+    create_policy_submit,
+    preview_fragment,
+    policy_page,
+    save_policy_submit,
+    timing_submit,
+]

@@ -1,0 +1,347 @@
+"""Orders pages: the list, placing and editing an order, its page with the timeline, and the
+approver's decision buttons (full page or, from the queue, an htmx row swap)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from portal.approvals.queue import approver_queue
+from portal.orders.catalogue import CATALOGUE
+from portal.orders.queries import STATUSES, BadCursor, list_orders, order_detail
+from portal.orders.service import OrderError, cancel_order, edit_order, place_order, submit_order
+from portal.orders.validation import check_order
+from portal.pages import page
+from portal.permissions.guards import requires, signed_in
+from portal.permissions.model import Area, Level
+from portal.permissions.principal import Principal
+from portal.services.queries import list_services
+from portal.users.handlers import actor_of
+from workflows.approval_engine import STATUS_LABELS, DecisionRefused, decide
+from workflows.mail import wake_delivery
+
+ORDERS_READ = requires(Area.ORDERS, Level.READ)
+ORDERS_FULL = requires(Area.ORDERS, Level.FULL)
+FORM_FIELDS = (
+    "kind",
+    "item",
+    "service",
+    "description",
+    "quantity",
+    "estimated_cost",
+    "cost_centre",
+    "notes",
+)
+NOTICES = {
+    "submitted": "Order submitted. It is checked against the approval policies now.",
+    "drafted": "Draft saved. Submit it when you are ready.",
+    "edited": "Changes saved.",
+    "reset": "Changes saved. The approvals were reset and the order is evaluated again.",
+    "cancelled": "Order cancelled.",
+    "approve": "Your approval is recorded.",
+    "reject": "The order is rejected; the requester sees your reason.",
+}
+
+
+@get("/orders", opt=ORDERS_READ, include_in_schema=False)
+async def orders_page(
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal]
+) -> Template:
+    status = request.query_params.get("status") or ""
+    mine = request.query_params.get("mine") == "1"
+    problem = None
+    orders = None
+    try:
+        orders = await list_orders(principal, status, mine, request.query_params.get("after"))
+    except BadCursor as error:
+        problem = str(error)
+    return page(
+        request,
+        "orders/index.html",
+        status_code=400 if problem else 200,
+        orders=orders,
+        problem=problem,
+        status=status,
+        mine=mine,
+        statuses=[(value, STATUS_LABELS[value]) for value in STATUSES],
+        can_order=principal.may(Area.ORDERS, Level.FULL),
+    )
+
+
+async def _form(
+    request: Request[Any, Any, Any],
+    principal: Principal,
+    values: dict[str, Any],
+    errors: dict[str, str] | None = None,
+    order_id: UUID | None = None,
+    status_code: int = 200,
+) -> Template:
+    services = await list_services(principal, limit=200)
+    return page(
+        request,
+        "orders/form.html",
+        status_code=status_code,
+        values=values,
+        errors=errors or {},
+        catalogue=list(CATALOGUE.values()),
+        services=services.rows,
+        order_id=order_id,
+    )
+
+
+@get("/orders/new", opt=ORDERS_FULL, include_in_schema=False)
+async def new_order_page(
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal]
+) -> Template:
+    values: dict[str, Any] = {"kind": "new", "quantity": "1"}
+    service = request.query_params.get("service")
+    if service:
+        values |= {"kind": "change", "service": service}
+    return await _form(request, principal, values)
+
+
+async def _form_values(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    form = await request.form()
+    return {name: str(form.get(name) or "") for name in (*FORM_FIELDS, "action")}
+
+
+@post("/orders", opt=ORDERS_FULL, include_in_schema=False)
+async def place_order_submit(
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal]
+) -> Response[Any]:
+    values = await _form_values(request)
+    draft, errors = check_order(values)
+    try:
+        if draft is None:
+            raise OrderError(422, "Some fields need another look.", errors)
+        submit = values["action"] != "draft"
+        order_id = await place_order(principal, actor_of(request, principal), draft, submit)
+    except OrderError as error:
+        return await _form(request, principal, values, error.errors, status_code=422)
+    done = "submitted" if submit else "drafted"
+    return Redirect(f"/orders/{order_id}?done={done}", status_code=303)
+
+
+async def _detail_or_404(principal: Principal, order_id: UUID) -> Any:
+    detail = await order_detail(principal, order_id)
+    if detail is None:
+        raise NotFoundException("No such order.")
+    return detail
+
+
+@get("/orders/{order_id:uuid}", opt=signed_in(), include_in_schema=False)
+async def order_page(
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    order_id: FromPath[UUID],
+) -> Template:
+    return await _order_page(request, principal, order_id)
+
+
+async def _order_page(
+    request: Request[Any, Any, Any],
+    principal: Principal,
+    order_id: UUID,
+    problem: str | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Template:
+    detail = await _detail_or_404(principal, order_id)
+    return page(
+        request,
+        "orders/detail.html",
+        status_code=status_code,
+        order=detail,
+        may_change=detail.is_requester and principal.may(Area.ORDERS, Level.FULL),
+        notice=NOTICES.get(request.query_params.get("done") or ""),
+        problem=problem,
+        errors=errors or {},
+    )
+
+
+@get("/orders/{order_id:uuid}/timeline", opt=signed_in(), include_in_schema=False)
+async def order_timeline_fragment(
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    order_id: FromPath[UUID],
+) -> Template:
+    detail = await _detail_or_404(principal, order_id)
+    return Template("orders/_timeline.html", context={"order": detail})
+
+
+@get("/orders/{order_id:uuid}/edit", opt=ORDERS_FULL, include_in_schema=False)
+async def edit_order_page(
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    order_id: FromPath[UUID],
+) -> Template:
+    detail = await _detail_or_404(principal, order_id)
+    if not detail.is_requester or not detail.undecided:
+        raise NotFoundException("This order cannot be edited.")
+    values = {
+        "kind": detail.row.kind,
+        "item": detail.item,
+        "service": str(detail.service_id or ""),
+        "description": detail.row.description,
+        "quantity": str(detail.row.quantity),
+        "estimated_cost": f"{detail.row.estimated_cost:.2f}",
+        "cost_centre": detail.row.cost_centre,
+        "notes": detail.notes,
+    }
+    return await _form(request, principal, values, order_id=order_id)
+
+
+@post("/orders/{order_id:uuid}/edit", opt=ORDERS_FULL, include_in_schema=False)
+async def edit_order_submit(
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    order_id: FromPath[UUID],
+) -> Response[Any]:
+    await _detail_or_404(principal, order_id)
+    values = await _form_values(request)
+    draft, errors = check_order(values)
+    try:
+        if draft is None:
+            raise OrderError(422, "Some fields need another look.", errors)
+        reset = await edit_order(principal, actor_of(request, principal), order_id, draft)
+    except OrderError as error:
+        if error.status == 404:
+            raise NotFoundException(error.message) from None
+        if error.status != 422:
+            return await _order_page(request, principal, order_id, error.message, status_code=409)
+        return await _form(request, principal, values, error.errors, order_id, 422)
+    return Redirect(f"/orders/{order_id}?done={'reset' if reset else 'edited'}", status_code=303)
+
+
+@post("/orders/{order_id:uuid}/submit", opt=ORDERS_FULL, include_in_schema=False)
+async def submit_order_submit(
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    order_id: FromPath[UUID],
+) -> Response[Any]:
+    return await _requester_action(request, principal, order_id, "submitted")
+
+
+@post("/orders/{order_id:uuid}/cancel", opt=ORDERS_FULL, include_in_schema=False)
+async def cancel_order_submit(
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    order_id: FromPath[UUID],
+) -> Response[Any]:
+    return await _requester_action(request, principal, order_id, "cancelled")
+
+
+async def _requester_action(
+    request: Request[Any, Any, Any], principal: Principal, order_id: UUID, done: str
+) -> Response[Any]:
+    actor = actor_of(request, principal)
+    try:
+        if done == "cancelled":
+            form = await request.form()
+            await cancel_order(actor, order_id, str(form.get("reason") or ""))
+        else:
+            await submit_order(actor, order_id)
+    except OrderError as error:
+        if error.status == 404:
+            raise NotFoundException(error.message) from None
+        return await _order_page(
+            request, principal, order_id, error.message, error.errors, error.status
+        )
+    return Redirect(f"/orders/{order_id}?done={done}", status_code=303)
+
+
+@post("/orders/{order_id:uuid}/approve", opt=signed_in(), include_in_schema=False)
+async def approve_submit(
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    order_id: FromPath[UUID],
+) -> Response[Any]:
+    return await _decide(request, principal, order_id, approve=True)
+
+
+@post("/orders/{order_id:uuid}/reject", opt=signed_in(), include_in_schema=False)
+async def reject_submit(
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    order_id: FromPath[UUID],
+) -> Response[Any]:
+    return await _decide(request, principal, order_id, approve=False)
+
+
+def _revision(raw: Any) -> int | None:
+    text = str(raw or "")
+    return int(text) if text.isdigit() and len(text) < 10 else None
+
+
+async def _decide(
+    request: Request[Any, Any, Any], principal: Principal, order_id: UUID, approve: bool
+) -> Response[Any]:
+    form = await request.form()
+    reason = str(form.get("reason") or "")
+    in_queue = request.headers.get("hx-request") == "true"
+    try:
+        outcome = await decide(
+            actor_of(request, principal),
+            order_id,
+            approve,
+            reason,
+            _revision(form.get("revision")),
+        )
+    except DecisionRefused as error:
+        if error.status == 404:
+            raise NotFoundException(error.message) from None
+        if in_queue:
+            return await _queue_row(request, principal, order_id, error.message, reason)
+        errors = {error.field: error.message} if error.field else {}
+        return await _order_page(request, principal, order_id, error.message, errors, error.status)
+    wake_delivery(outcome.email_ids)
+    if in_queue:
+        return await _queue_row(request, principal, order_id, None, "")
+    return Redirect(
+        f"/orders/{order_id}?done={'approve' if approve else 'reject'}", status_code=303
+    )
+
+
+async def _queue_row(
+    request: Request[Any, Any, Any],
+    principal: Principal,
+    order_id: UUID,
+    problem: str | None,
+    reason: str,
+) -> Template:
+    """The queue row after a decision: gone when decided (with the new count), or the row
+    again with the message. 422 keeps htmx swapping the row in place."""
+    queue = await approver_queue(principal.user_id, principal.organisation_id)
+    item = next((item for item in queue.items if item.row.id == order_id), None)
+    return Template(
+        "approvals/_decided.html",
+        context={
+            "item": item,
+            "order_id": order_id,
+            "problem": problem,
+            "reason": reason,
+            "total": queue.total,
+        },
+        status_code=422 if problem and item is not None else 200,
+    )
+
+
+ROUTES = [
+    orders_page,
+    new_order_page,
+    place_order_submit,
+    order_page,
+    order_timeline_fragment,
+    edit_order_page,
+    edit_order_submit,
+    submit_order_submit,
+    cancel_order_submit,
+    approve_submit,
+    reject_submit,
+]

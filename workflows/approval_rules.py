@@ -1,0 +1,196 @@
+"""The approval engine's rules: which policies apply, who may decide, and where an order
+stands. Pure functions over plain values, no I/O; the engine loads the values and stores the
+results.
+
+An evaluation turns the policies that apply into steps, grouped by level. The steps are the
+order's snapshot: a policy edited later does not change them. Who may decide is worked out
+afresh from the snapshot and the organisation as it is now, so that a deactivated approver no
+longer counts and a level that is left with nobody falls to the admins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+ADMIN_ROLE = "tier:admin"
+
+
+class OrderKind(StrEnum):
+    NEW = "new"
+    CHANGE = "change"
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyRule:
+    id: UUID
+    name: str
+    level: int
+    threshold: Decimal
+    order_kinds: frozenset[str] = frozenset()
+    cost_centres: frozenset[str] = frozenset()
+    approver_users: frozenset[UUID] = frozenset()
+    approver_roles: frozenset[str] = frozenset()
+    required: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFacts:
+    """What policies look at, and who asks."""
+
+    kind: str
+    estimated_cost: Decimal
+    cost_centre: str
+    requester: UUID
+
+
+@dataclass(frozen=True, slots=True)
+class Directory:
+    """The organisation's people as they are now: who is active, who is an admin, and the
+    members of each role a policy names ("tier:admin", "tier:manager", or a role's id)."""
+
+    active: frozenset[UUID]
+    admins: frozenset[UUID]
+    role_members: Mapping[str, frozenset[UUID]]
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One policy's demand on one level: `required` approvals from `approvers`."""
+
+    level: int
+    policy_id: UUID
+    policy_name: str
+    required: int
+    approvers: frozenset[UUID]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    approver: UUID
+    level: int
+    approve: bool
+
+
+class State(StrEnum):
+    PENDING = "pending_approval"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Where an order stands: its state, the level waiting (if pending), who may decide on it
+    now, and how many approvals each step of that level has and needs."""
+
+    state: State
+    level: int | None
+    deciders: frozenset[UUID]
+    tallies: tuple[tuple[Step, int, int], ...] = ()
+
+
+def applies(rule: PolicyRule, order: OrderFacts) -> bool:
+    """Strictly greater than the threshold; an empty kind or cost-centre list means any."""
+    return (
+        order.estimated_cost > rule.threshold
+        and (not rule.order_kinds or order.kind in rule.order_kinds)
+        and (not rule.cost_centres or order.cost_centre in rule.cost_centres)
+    )
+
+
+def named_approvers(rule: PolicyRule, directory: Directory) -> frozenset[UUID]:
+    """The users a policy names, directly or through roles; naming nobody means all admins."""
+    if not rule.approver_users and not rule.approver_roles:
+        return directory.admins
+    people = set(rule.approver_users)
+    for role in rule.approver_roles:
+        people |= directory.role_members.get(role, frozenset())
+    return frozenset(people)
+
+
+def evaluate(
+    rules: Iterable[PolicyRule], order: OrderFacts, directory: Directory
+) -> tuple[Step, ...]:
+    """The steps of every applicable policy, lowest level first."""
+    steps = [
+        Step(
+            rule.level, rule.id, rule.name, max(1, rule.required), named_approvers(rule, directory)
+        )
+        for rule in rules
+        if applies(rule, order)
+    ]
+    return tuple(sorted(steps, key=lambda step: (step.level, step.policy_name, step.policy_id)))
+
+
+def eligible(
+    step: Step, requester: UUID, directory: Directory, escalated: bool = False
+) -> frozenset[UUID]:
+    """Who may approve this step now: its active approvers but never the requester, plus the
+    admins once escalated; if that leaves nobody, the admins (still never the requester)."""
+    admins = directory.admins - {requester}
+    people = (step.approvers & directory.active) - {requester}
+    if escalated:
+        people |= admins
+    return people or admins
+
+
+def approvals_needed(step: Step, eligible_now: frozenset[UUID], counted: frozenset[UUID]) -> int:
+    """N of the eligible approvers, but never more than there are people who could give them."""
+    return min(step.required, len(eligible_now | counted))
+
+
+def progress(
+    steps: Sequence[Step],
+    decisions: Iterable[Decision],
+    requester: UUID,
+    directory: Directory,
+    escalated: bool = False,
+) -> Progress:
+    """Approved when every level has its approvals; rejected at the first rejection.
+
+    `escalated` applies to the level that is waiting. Approvals count for a step when their
+    approver is among its named approvers or may decide on it now (admins after a fallback).
+    """
+    decisions = list(decisions)
+    if any(not decision.approve for decision in decisions):
+        return Progress(State.REJECTED, None, frozenset())
+    for level in sorted({step.level for step in steps}):
+        approved = frozenset(d.approver for d in decisions if d.level == level)
+        tallies = []
+        deciders: set[UUID] = set()
+        for step in (step for step in steps if step.level == level):
+            eligible_now = eligible(step, requester, directory, escalated)
+            counted = approved & (step.approvers | eligible_now)
+            tallies.append((step, len(counted), approvals_needed(step, eligible_now, counted)))
+            deciders |= eligible_now
+        if any(count < needed or needed == 0 for _, count, needed in tallies):
+            return Progress(State.PENDING, level, frozenset(deciders - approved), tuple(tallies))
+    return Progress(State.APPROVED, None, frozenset())
+
+
+def step_to_json(step: Step) -> dict[str, Any]:
+    return {
+        "level": step.level,
+        "policy_id": str(step.policy_id),
+        "policy_name": step.policy_name,
+        "required": step.required,
+        "approvers": sorted(str(approver) for approver in step.approvers),
+    }
+
+
+def step_from_json(data: Mapping[str, Any]) -> Step:
+    return Step(
+        level=int(data["level"]),
+        policy_id=UUID(data["policy_id"]),
+        policy_name=str(data["policy_name"]),
+        required=int(data["required"]),
+        approvers=frozenset(UUID(approver) for approver in data["approvers"]),
+    )
+
+
+def snapshot_steps(snapshot: Mapping[str, Any]) -> tuple[Step, ...]:
+    return tuple(step_from_json(step) for step in snapshot.get("steps", ()))
