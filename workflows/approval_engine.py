@@ -20,7 +20,7 @@ from uuid import UUID
 
 from portal.activity.log import Actor
 from portal.approvals.directory import load_directory
-from portal.approvals.policies import active_rules
+from portal.approvals.policies import active_rules, json_list
 from portal.db import UNIQUE_VIOLATIONS, for_update, write_transaction
 from portal.mail.outbox import queue_email
 from portal.mail.render import render_email
@@ -35,6 +35,7 @@ from workflows.approval_rules import (
     State,
     Step,
     applies,
+    counts_for,
     evaluate,
     progress,
     snapshot_steps,
@@ -113,9 +114,17 @@ async def locked_order(
 
 async def revision_decisions(order_id: UUID, revision: int) -> list[Decision]:
     rows = await OrderDecision.select(
-        OrderDecision.approver, OrderDecision.level, OrderDecision.approve
+        OrderDecision.approver, OrderDecision.level, OrderDecision.approve, OrderDecision.counts_for
     ).where((OrderDecision.order == order_id) & (OrderDecision.revision == revision))
-    return [Decision(row["approver"], row["level"], row["approve"]) for row in rows]
+    return [
+        Decision(
+            row["approver"],
+            row["level"],
+            row["approve"],
+            frozenset(UUID(step) for step in json_list(row["counts_for"])),
+        )
+        for row in rows
+    ]
 
 
 def facts_of(order: Mapping[str, Any]) -> OrderFacts:
@@ -256,7 +265,14 @@ async def decide(
         steps = snapshot_steps(snapshot_of(order))
         decisions = await revision_decisions(order_id, order["revision"])
         directory = await load_directory(order["organisation"])
-        before = progress(steps, decisions, order["requester"], directory, order["escalated"])
+        before = progress(
+            steps,
+            decisions,
+            order["requester"],
+            directory,
+            order["escalated"],
+            order["current_level"],
+        )
         level = before.level
         assert level is not None  # pending orders wait on a level
         if any(d.approver == actor.user_id and d.level == level for d in decisions):
@@ -265,6 +281,9 @@ async def decide(
             if actor.user_id == order["requester"]:
                 raise DecisionRefused(403, "You cannot approve or reject your own order.")
             raise DecisionRefused(403, "You are not an approver of this order's current level.")
+        steps_counted = counts_for(
+            steps, level, actor.user_id, order["requester"], directory, order["escalated"]
+        )
         try:
             await OrderDecision.insert(
                 OrderDecision(
@@ -274,6 +293,7 @@ async def decide(
                     level=level,
                     approver=actor.user_id,
                     approve=approve,
+                    counts_for=json.dumps(sorted(str(step) for step in steps_counted)),
                     reason=reason,
                 )
             ).run()
@@ -281,9 +301,14 @@ async def decide(
             raise DecisionRefused(
                 409, "You have already decided on this level of the order."
             ) from None
-        decision = Decision(actor.user_id, level, approve)
+        decision = Decision(actor.user_id, level, approve, steps_counted)
         after = progress(
-            steps, [*decisions, decision], order["requester"], directory, order["escalated"]
+            steps,
+            [*decisions, decision],
+            order["requester"],
+            directory,
+            order["escalated"],
+            level,
         )
         emails = await _settle(actor, order, level, before, after, reason)
     return Outcome(after.state.value, tuple(emails))
@@ -443,7 +468,14 @@ async def _current_progress(order: Mapping[str, Any]) -> Progress:
     steps = snapshot_steps(snapshot_of(order))
     decisions = await revision_decisions(order["id"], order["revision"])
     directory = await load_directory(order["organisation"])
-    return progress(steps, decisions, order["requester"], directory, order["escalated"])
+    return progress(
+        steps,
+        decisions,
+        order["requester"],
+        directory,
+        order["escalated"],
+        order["current_level"],
+    )
 
 
 # --- emails ----------------------------------------------------------------------------------

@@ -74,6 +74,10 @@ class Decision:
     approver: UUID
     level: int
     approve: bool
+    # The steps (policy ids) the approver could decide when deciding; the approval counts for
+    # them whatever happens to the approver or the admins later. None: work it out now (for
+    # decisions being considered, not yet recorded).
+    counts_for: frozenset[UUID] | None = None
 
 
 class State(StrEnum):
@@ -149,27 +153,56 @@ def progress(
     requester: UUID,
     directory: Directory,
     escalated: bool = False,
+    reached_level: int | None = None,
 ) -> Progress:
     """Approved when every level has its approvals; rejected at the first rejection.
 
-    `escalated` applies to the level that is waiting. Approvals count for a step when their
-    approver is among its named approvers or may decide on it now (admins after a fallback).
+    `reached_level` is the level the order waits on: the levels below it were complete when
+    the order moved past them, and stay so whoever comes and goes later. `escalated` applies
+    to that level only.
     """
     decisions = list(decisions)
     if any(not decision.approve for decision in decisions):
         return Progress(State.REJECTED, None, frozenset())
-    for level in sorted({step.level for step in steps}):
-        approved = frozenset(d.approver for d in decisions if d.level == level)
+    levels = sorted(
+        {step.level for step in steps if reached_level is None or step.level >= reached_level}
+    )
+    for level in levels:
+        waiting_escalated = escalated and level == levels[0]
+        at_level = [d for d in decisions if d.level == level]
+        approved = frozenset(d.approver for d in at_level)
         tallies = []
         deciders: set[UUID] = set()
         for step in (step for step in steps if step.level == level):
-            eligible_now = eligible(step, requester, directory, escalated)
-            counted = approved & (step.approvers | eligible_now)
+            eligible_now = eligible(step, requester, directory, waiting_escalated)
+            counted = frozenset(d.approver for d in at_level if counts(d, step, eligible_now))
             tallies.append((step, len(counted), approvals_needed(step, eligible_now, counted)))
             deciders |= eligible_now
         if any(count < needed or needed == 0 for _, count, needed in tallies):
             return Progress(State.PENDING, level, frozenset(deciders - approved), tuple(tallies))
     return Progress(State.APPROVED, None, frozenset())
+
+
+def counts(decision: Decision, step: Step, eligible_now: frozenset[UUID]) -> bool:
+    if decision.counts_for is not None:
+        return step.policy_id in decision.counts_for
+    return decision.approver in step.approvers | eligible_now
+
+
+def counts_for(
+    steps: Sequence[Step],
+    level: int,
+    approver: UUID,
+    requester: UUID,
+    directory: Directory,
+    escalated: bool = False,
+) -> frozenset[UUID]:
+    """The steps of a level an approver may decide now: what their decision will count for."""
+    return frozenset(
+        step.policy_id
+        for step in steps
+        if step.level == level and approver in eligible(step, requester, directory, escalated)
+    )
 
 
 def step_to_json(step: Step) -> dict[str, Any]:

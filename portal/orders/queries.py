@@ -176,7 +176,14 @@ async def order_detail(principal: Principal, order_id: UUID) -> OrderDetail | No
     if order["status"] == State.PENDING.value:
         directory = await load_directory(principal.organisation_id)
         decisions = await revision_decisions(order_id, order["revision"])
-        state = progress(steps, decisions, order["requester_id"], directory, order["escalated"])
+        state = progress(
+            steps,
+            decisions,
+            order["requester_id"],
+            directory,
+            order["escalated"],
+            order["current_level"],
+        )
     is_requester = order["requester_id"] == principal.user_id
     may_decide = state is not None and principal.user_id in state.deciders
     named = any(principal.user_id in step.approvers for step in steps)

@@ -65,6 +65,8 @@ class OrderDecision(Table, tablename="order_decision"):
     level = Integer()
     approver = ForeignKey(User, on_delete=OnDelete.restrict, null=False)
     approve = Boolean()
+    # The steps (policy ids) of the level this decision counts for, fixed when it is made.
+    counts_for = JSON(default="[]")
     reason = Varchar(length=1000, default="")
     decided_at = Timestamptz(default=TimestamptzNow())
 

@@ -61,12 +61,13 @@ def parse_money(value: object) -> Decimal:
         raise ValueError("Enter an amount such as 1250.00.") from None
     if not amount.is_finite():
         raise ValueError("Enter an amount such as 1250.00.")
-    if amount != amount.quantize(Decimal("0.01")):
-        raise ValueError("Use at most two decimal places.")
+    # Both checked before quantize(), which cannot represent amounts this large.
     if amount <= 0:
         raise ValueError("Enter an amount above zero.")
     if amount > MAX_COST:
         raise ValueError(f"Enter an amount of at most {MAX_COST:,}.")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValueError("Use at most two decimal places.")
     return amount.quantize(Decimal("0.01"))
 
 
@@ -117,7 +118,7 @@ def check_order(fields: Mapping[str, object]) -> tuple[OrderDraft | None, dict[s
         errors["quantity"] = str(error)
     raw_cost = fields.get("estimated_cost")
     cost = Decimal("0")
-    if (raw_cost is None or str(raw_cost).strip() == "") and item in CATALOGUE and not errors:
+    if (raw_cost is None or str(raw_cost).strip() == "") and item in CATALOGUE:
         cost = CATALOGUE[item].unit_price * quantity
     else:
         try:

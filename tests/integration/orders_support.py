@@ -1,0 +1,118 @@
+"""Building blocks for order and approval tests: members, policies, orders, evaluation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from portal import db
+from portal.activity.log import Actor
+from portal.approvals.policies import check_policy, save_policy
+from portal.orders.service import place_order
+from portal.orders.tables import Order, OrderEvent
+from portal.orders.validation import check_order
+from portal.organisations.service import NewMember, add_member
+from portal.permissions.model import Tier
+from portal.permissions.principal import Principal, load_principal
+from tests.conftest import PASSWORD, Member, Tenant
+from workflows.approval_engine import Outcome, evaluate_order
+
+
+async def add_person(tenant: Tenant, name: str, tier: Tier = Tier.ADMIN) -> Member:
+    email = f"{name.lower().replace(' ', '.')}@{tenant.name.lower()}.example"
+    async with db.write_transaction():
+        user_id = await add_member(
+            tenant.id, tenant.name, NewMember(email, f"{tenant.name} {name}", tier, PASSWORD)
+        )
+    return Member(user_id, tenant.id, email, tier)
+
+
+async def add_policy(
+    tenant: Tenant,
+    name: str,
+    threshold: str,
+    *,
+    level: int = 1,
+    users: Sequence[UUID] = (),
+    roles: Sequence[str] = (),
+    required: int = 1,
+    kinds: Sequence[str] = (),
+    cost_centres: Sequence[str] = (),
+) -> UUID:
+    policy, errors = check_policy(
+        {
+            "name": name,
+            "threshold": threshold,
+            "approver_users": [str(user) for user in users],
+            "approver_roles": list(roles),
+            "required_approvals": required,
+            "level": level,
+            "order_kinds": list(kinds),
+            "cost_centres": list(cost_centres),
+        }
+    )
+    assert policy is not None, errors
+    return await save_policy(Actor(tenant.admin.id, tenant.id), policy)
+
+
+async def principal_of(member: Member) -> Principal:
+    principal = await load_principal(member.id)
+    assert principal is not None
+    return principal
+
+
+async def place(
+    member: Member,
+    cost: str,
+    *,
+    submit: bool = True,
+    cost_centre: str = "IT-100",
+    item: str = "leased-line-10g",
+) -> UUID:
+    draft, errors = check_order(
+        {
+            "kind": "new",
+            "item": item,
+            "quantity": "1",
+            "estimated_cost": cost,
+            "cost_centre": cost_centre,
+        }
+    )
+    assert draft is not None, errors
+    return await place_order(
+        await principal_of(member), Actor(member.id, member.organisation_id), draft, submit
+    )
+
+
+async def place_and_evaluate(member: Member, cost: str, **options: Any) -> UUID:
+    order_id = await place(member, cost, **options)
+    outcome = await evaluate_order(order_id)
+    assert isinstance(outcome, Outcome)
+    return order_id
+
+
+async def order_row(order_id: UUID) -> dict[str, Any]:
+    row = await Order.select().where(Order.id == order_id).first()
+    assert row is not None
+    return row
+
+
+async def status_of(order_id: UUID) -> str:
+    status: str = (await order_row(order_id))["status"]
+    return status
+
+
+async def event_kinds(order_id: UUID) -> list[str]:
+    rows = (
+        await OrderEvent.select(OrderEvent.kind)
+        .where(OrderEvent.order == order_id)
+        .order_by(OrderEvent.occurred_at)
+        .order_by(OrderEvent.id)
+    )
+    return [row["kind"] for row in rows]
+
+
+def money(value: str) -> Decimal:
+    return Decimal(value)
