@@ -23,7 +23,10 @@ from portal.settings import load_settings
 class Database(Middleware):
     """Starts the database engine on the workers' event loop, and stops it at shutdown."""
 
-    def after_worker_boot(self, broker: dramatiq.Broker, worker: Any) -> None:
+    # Before, not after: dramatiq starts the worker threads before after_worker_boot, so early
+    # messages would run on plain connections while the pool appeared under their transaction.
+    # AsyncIO (added first) has made the event loop by now.
+    def before_worker_boot(self, broker: dramatiq.Broker, worker: Any) -> None:
         loop_thread = get_event_loop_thread()
         if loop_thread is not None:
             loop_thread.run_coroutine(db.start())

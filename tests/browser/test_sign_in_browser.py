@@ -53,7 +53,17 @@ async def test_admin_signs_in_sees_admin_navigation_and_their_sign_in_in_the_log
     nav = main_nav(page)
     await expect(nav).to_be_visible()
     await expect(nav.get_by_role("link")).to_have_text(
-        ["Dashboard", "Services", "Users", "Roles", "Activity log", "My account"]
+        [
+            "Dashboard",
+            "Services",
+            "Orders",
+            "Approvals",
+            "Users",
+            "Roles",
+            "Approval policies",
+            "Activity log",
+            "My account",
+        ]
     )
     await expect(nav_link(page, "Dashboard")).to_have_attribute("aria-current", "page")
     await expect(nav_link(page, "Roles")).to_have_attribute("href", "/settings/roles")
