@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from uuid import UUID
 
+from portal.approvals.tables import ApprovalPolicy
 from portal.db import write_transaction
 from portal.organisations.service import NewMember, add_member, create_organisation
 from portal.organisations.tables import Organisation
@@ -59,6 +60,7 @@ async def ensure_demo_organisation(password: str) -> DemoSignIn:
                 organisation_id, DEMO_ORGANISATION, NewMember(email, name, tier, password)
             )
         await _seed_services(organisation_id)
+        await _seed_approval_policies(organisation_id)
     return DemoSignIn(emails, password, created=True)
 
 
@@ -96,4 +98,22 @@ async def _seed_services(organisation_id: UUID) -> None:
             )
             for name, kind, site, cost_centre, cost, for_user in DEMO_SERVICES
         )
+    )
+
+
+async def _seed_approval_policies(organisation_id: UUID) -> None:
+    """A two-level chain, so that a manager's larger orders wait in the admin's queue."""
+    await ApprovalPolicy.insert(
+        ApprovalPolicy(
+            organisation=organisation_id,
+            name="Orders over 500",
+            threshold=Decimal("500.00"),
+            level=1,
+        ),
+        ApprovalPolicy(
+            organisation=organisation_id,
+            name="Orders over 5,000",
+            threshold=Decimal("5000.00"),
+            level=2,
+        ),
     )
