@@ -21,6 +21,8 @@ pytestmark = pytest.mark.browser
 
 expect.set_options(timeout=TIMEOUT_MS)
 
+DEMO_POLICIES = ("Orders over 500", "Orders over 5,000")
+
 ADMIN_NAME = "Ada Admin"
 USER_NAME = "Uma User"
 LEASED_LINE = "leased-line-10g"  # 1,250.00 per unit and month
@@ -66,6 +68,16 @@ async def open_page(browser: Browser) -> AsyncIterator[OpenPage]:
             await context.close()
 
 
+async def deactivate_demo_policies(page: Page, portal: RunningPortal) -> None:
+    """The demo organisation starts with a chain of its own; these journeys set their own."""
+    for name in DEMO_POLICIES:
+        await page.goto(portal.url("/settings/approval-policies"))
+        await page.get_by_role("link", name=name, exact=True).click()
+        await page.get_by_label("Active", exact=True).uncheck()
+        await page.get_by_role("button", name="Save policy", exact=True).click()
+        await expect(page).to_have_url(portal.url("/settings/approval-policies?done=saved"))
+
+
 async def create_policy(
     page: Page,
     portal: RunningPortal,
@@ -76,6 +88,8 @@ async def create_policy(
 ) -> None:
     """Settings → Approval policies → New policy, one approval required; no approver chosen
     means all admins."""
+    if name not in DEMO_POLICIES:
+        await deactivate_demo_policies(page, portal)
     await page.goto(portal.url("/settings/approval-policies"))
     await page.get_by_role("link", name="New policy", exact=True).click()
     await expect(page).to_have_url(portal.url("/settings/approval-policies/new"))
