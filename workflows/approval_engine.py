@@ -310,7 +310,7 @@ async def decide(
             order["escalated"],
             level,
         )
-        emails = await _settle(actor, order, level, before, after, reason)
+        emails = await _settle(actor, order, level, before, after, reason, steps_counted)
     return Outcome(after.state.value, tuple(emails))
 
 
@@ -321,6 +321,7 @@ async def _settle(
     before: Progress,
     after: Progress,
     reason: str,
+    counted: frozenset[UUID],
 ) -> list[UUID]:
     order_id, organisation = order["id"], order["organisation"]
     now = datetime.now(UTC)
@@ -362,7 +363,7 @@ async def _settle(
             data={"level": level},
         )
         return [await _email_requester(order, "rejected", reason, decided_by=actor.user_id)]
-    tally = _tally(after if after.level == level else before, level, actor.user_id)
+    tally = _tally(before, counted)
     await record(
         order_id,
         organisation,
@@ -387,10 +388,12 @@ async def _settle(
     return emails
 
 
-def _tally(state: Progress, level: int, approver: UUID) -> str:
-    if state.level != level:
-        return ""
-    parts = [f" {step.policy_name}: {count} of {needed}." for step, count, needed in state.tallies]
+def _tally(before: Progress, counted: frozenset[UUID]) -> str:
+    """Each step of the level with this approval: "Finance check: 1 of 2." """
+    parts = [
+        f" {step.policy_name}: {count + (step.policy_id in counted)} of {needed}."
+        for step, count, needed in before.tallies
+    ]
     return "".join(parts)
 
 
@@ -478,6 +481,36 @@ async def _current_progress(order: Mapping[str, Any]) -> Progress:
     )
 
 
+async def hand_over_after_deactivation(organisation_id: UUID, user_id: UUID) -> list[UUID]:
+    """Call in the transaction that deactivates `user_id`. Orders whose waiting level named
+    them and now has no active named approver fall to the admins: tell the admins."""
+    rows = await Order.select(*ORDER_COLUMNS).where(
+        (Order.organisation == organisation_id) & (Order.status == "pending_approval")
+    )
+    directory = await load_directory(organisation_id)
+    emails: list[UUID] = []
+    for order in rows:
+        waiting = [
+            step
+            for step in snapshot_steps(snapshot_of(order))
+            if step.level == order["current_level"] and user_id in step.approvers
+        ]
+        if not any(
+            not (step.approvers & directory.active) - {order["requester"]} for step in waiting
+        ):
+            continue
+        state = await _current_progress(order)
+        await record(
+            order["id"],
+            organisation_id,
+            EventKind.FELL_TO_ADMINS,
+            f"Level {order['current_level']} has no active approver left; "
+            "the admins may decide it.",
+        )
+        emails += await _email_approvers(order, state, "fallen")
+    return emails
+
+
 # --- emails ----------------------------------------------------------------------------------
 
 APPROVER_EMAILS = {
@@ -489,6 +522,10 @@ APPROVER_EMAILS = {
     "escalated": (
         "Escalated: order {number} needs an admin's decision",
         "has waited too long and was escalated to the admins",
+    ),
+    "fallen": (
+        "Order {number} needs an admin's decision",
+        "has no approver left at its current level and now waits for the admins",
     ),
 }
 REQUESTER_EMAILS = {

@@ -26,6 +26,7 @@ class EventKind(StrEnum):
     CANCELLED = "cancelled"
     REMINDED = "reminded"
     ESCALATED = "escalated"
+    FELL_TO_ADMINS = "fell_to_admins"
 
     @property
     def action(self) -> str:
@@ -45,6 +46,7 @@ LABELS: Mapping[EventKind, str] = {
     EventKind.CANCELLED: "Order cancelled",
     EventKind.REMINDED: "Approvers reminded",
     EventKind.ESCALATED: "Escalated to admins",
+    EventKind.FELL_TO_ADMINS: "No approver left: passed to the admins",
 }
 
 

@@ -213,7 +213,7 @@ async def deactivate_api(
     data: JSONBody[ReasonIn],
 ) -> UserOut:
     try:
-        await deactivate(actor_of(request, principal), user_id, data.reason)
+        wake_delivery(await deactivate(actor_of(request, principal), user_id, data.reason))
     except NotFound:
         raise NotFoundException("No such user.") from None
     except LifecycleError as error:

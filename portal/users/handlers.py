@@ -263,7 +263,7 @@ async def _act(
         elif action == "cancelled":
             await cancel_invitation(actor, user_id)
         elif action == "deactivated":
-            await deactivate(actor, user_id, reason)
+            wake_delivery(await deactivate(actor, user_id, reason))
         else:
             email_id = await reactivate(actor, user_id, base_url(request), reason)
             wake_delivery([email_id] if email_id else [])

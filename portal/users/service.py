@@ -17,6 +17,7 @@ from portal.organisations.service import MAX_NAME_LENGTH
 from portal.permissions.model import AREA_MAX_LEVEL, Area, Level, OverrideKind, Tier
 from portal.permissions.tables import Role, UserRole
 from portal.users.tables import User, UserOverride
+from workflows.approval_engine import hand_over_after_deactivation
 
 MAX_REASON_LENGTH = 500
 
@@ -25,14 +26,16 @@ class LifecycleError(ValueError):
     """A rule of the organisation refuses the change; nothing was written."""
 
 
-async def deactivate(actor: Actor, user_id: UUID, reason: str = "") -> None:
-    """Stop sign-in, end sessions and API access on the next request, cancel any invitation."""
+async def deactivate(actor: Actor, user_id: UUID, reason: str = "") -> list[UUID]:
+    """Stop sign-in, end sessions and API access on the next request, cancel any invitation.
+    Orders left without an approver go to the admins; returns the ids of the emails telling
+    them, for waking the workers after the commit."""
     reason = reason.strip()[:MAX_REASON_LENGTH]
     async with write_transaction():
         await lock_organisation(actor.organisation_id)
         user = await _user(actor.organisation_id, user_id)
         if user["status"] == "inactive":
-            return
+            return []
         if user["is_owner"] and user_id != actor.user_id:
             raise LifecycleError("The owner of the organisation cannot be deactivated by others.")
         if user["status"] == "active" and user["tier"] == "admin":
@@ -52,6 +55,7 @@ async def deactivate(actor: Actor, user_id: UUID, reason: str = "") -> None:
             reason=reason[:64],
             data={"before": user["status"], "after": "inactive", "reason": reason},
         )
+        return await hand_over_after_deactivation(actor.organisation_id, user_id)
 
 
 async def reactivate(actor: Actor, user_id: UUID, base_url: str, reason: str = "") -> UUID | None:

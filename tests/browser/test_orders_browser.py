@@ -314,7 +314,7 @@ async def test_two_levels_wait_for_each_other_then_the_order_is_approved(
     )
     await expect(steps.nth(0)).to_have_attribute("aria-current", "step")
     await expect(steps.nth(1).locator("td")).to_have_text(
-        ["2", "Finance sign-off", "waiting", ADMIN_NAME]
+        ["2", "Finance sign-off", "After level 1", ADMIN_NAME]
     )
 
     # Level 1 is not the admin's to decide yet.
@@ -341,6 +341,9 @@ async def test_two_levels_wait_for_each_other_then_the_order_is_approved(
     await expect(steps.nth(1)).to_have_attribute("aria-current", "step")
     await expect(steps.nth(1).locator("td")).to_have_text(
         ["2", "Finance sign-off", "0 of 1", ADMIN_NAME]
+    )
+    await expect(steps.nth(0).locator("td")).to_have_text(
+        ["1", "Team lead sign-off", "Complete", USER_NAME]
     )
     await expect(timeline_entry(manager, "Waiting for the next approval level")).to_contain_text(
         "Level 1 is approved; level 2 is waiting."

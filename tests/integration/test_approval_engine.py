@@ -13,7 +13,7 @@ from portal.approvals.policies import check_policy, save_policy
 from portal.approvals.queue import approver_queue
 from portal.mail.tables import OutboundEmail
 from portal.orders.service import OrderError, edit_order
-from portal.orders.tables import OrderDecision
+from portal.orders.tables import OrderDecision, OrderEvent
 from portal.orders.validation import check_order
 from portal.permissions.model import Tier
 from portal.users.service import deactivate
@@ -150,6 +150,16 @@ async def test_a_two_level_chain_waits_for_each_level_in_turn(acme: Tenant) -> N
         "approval_given",
         "approved",
     ]
+    messages = (
+        await OrderEvent.select(OrderEvent.message)
+        .where((OrderEvent.order == order_id) & (OrderEvent.kind == "approval_given"))
+        .order_by(OrderEvent.occurred_at)
+    )
+    assert [row["message"] for row in messages] == [
+        "Approved level 1. Finance check: 1 of 1.",
+        "Approved level 2. Big spend: 1 of 2.",
+        "Approved level 2. Big spend: 2 of 2.",
+    ]
     # The requester is emailed on every decision: three approvals, the last one final.
     assert sorted(await emails_to(acme.manager.email)) == [
         "order_approval_given",
@@ -214,7 +224,11 @@ async def test_a_deactivated_approver_no_longer_counts(acme: Tenant) -> None:
     order_id = await place_and_evaluate(acme.manager, "100.00")
     assert [i.row.id for i in (await approver_queue(finance.id, acme.id)).items] == [order_id]
     assert (await approver_queue(acme.admin.id, acme.id)).total == 0
+    assert await emails_to(acme.admin.email, "order_fallen") == []
     await deactivate(actor(acme.admin), finance.id)
+    # The admins hear of it at once, in the deactivation's transaction.
+    assert await emails_to(acme.admin.email, "order_fallen") == ["order_fallen"]
+    assert (await event_kinds(order_id))[-1] == "fell_to_admins"
     with pytest.raises(DecisionRefused):
         await decide(actor(finance), order_id, approve=True)
     # Left with nobody, the level falls to the admins.
