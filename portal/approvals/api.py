@@ -28,6 +28,7 @@ from portal.errors import InputError
 from portal.orders.api import OrderOut, order_out, refusal
 from portal.orders.validation import parse_money
 from portal.permissions.guards import signed_in
+from portal.permissions.model import Tier
 from portal.permissions.principal import Principal
 from portal.users.handlers import actor_of
 from workflows.approval_engine import DecisionRefused, decide
@@ -124,7 +125,13 @@ async def queue_api(
     filters, errors = parse_filters(request.query_params)
     if errors:
         raise InputError(errors)
-    queue = await approver_queue(principal.user_id, principal.organisation_id, filters, limit=500)
+    queue = await approver_queue(
+        principal.user_id,
+        principal.organisation_id,
+        filters,
+        limit=500,
+        admin=principal.tier is Tier.ADMIN,
+    )
     return QueueOut(
         [
             QueueItemOut(

@@ -31,7 +31,7 @@ from portal.approvals.queue import approver_queue, parse_filters
 from portal.orders.validation import parse_money
 from portal.pages import page
 from portal.permissions.guards import requires, signed_in
-from portal.permissions.model import Area, Level
+from portal.permissions.model import Area, Level, Tier
 from portal.permissions.principal import Principal
 from portal.permissions.tables import Role
 from portal.users.handlers import actor_of, parse_uuids
@@ -58,7 +58,9 @@ async def queue_page(
     request: Request[Any, Any, Any], principal: NamedDependency[Principal]
 ) -> Template:
     filters, errors = parse_filters(request.query_params)
-    queue = await approver_queue(principal.user_id, principal.organisation_id, filters)
+    queue = await approver_queue(
+        principal.user_id, principal.organisation_id, filters, admin=principal.tier is Tier.ADMIN
+    )
     return page(
         request,
         "approvals/queue.html",
@@ -95,7 +97,9 @@ async def bulk_approve_submit(
             wake_delivery(outcome.email_ids)
             message = "Approved." if outcome.state == "approved" else "Approval recorded."
             results.append((order_id, message, True))
-    queue = await approver_queue(principal.user_id, principal.organisation_id)
+    queue = await approver_queue(
+        principal.user_id, principal.organisation_id, admin=principal.tier is Tier.ADMIN
+    )
     return page(
         request,
         "approvals/queue.html",

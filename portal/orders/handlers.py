@@ -19,15 +19,16 @@ from portal.orders.service import OrderError, cancel_order, edit_order, place_or
 from portal.orders.validation import check_order
 from portal.pages import page
 from portal.permissions.guards import requires, signed_in
-from portal.permissions.model import Area, Level
+from portal.permissions.model import Area, Level, Tier
 from portal.permissions.principal import Principal
-from portal.services.queries import list_services
+from portal.services.queries import get_service, list_services
 from portal.users.handlers import actor_of
 from workflows.approval_engine import STATUS_LABELS, DecisionRefused, decide
 from workflows.mail import wake_delivery
 
 ORDERS_READ = requires(Area.ORDERS, Level.READ)
 ORDERS_FULL = requires(Area.ORDERS, Level.FULL)
+SERVICE_CHOICES = 200
 FORM_FIELDS = (
     "kind",
     "item",
@@ -82,7 +83,12 @@ async def _form(
     order_id: UUID | None = None,
     status_code: int = 200,
 ) -> Template:
-    services = await list_services(principal, limit=200)
+    services = (await list_services(principal, limit=SERVICE_CHOICES)).rows
+    chosen = _uuid(values.get("service"))
+    if chosen and all(service.id != chosen for service in services):
+        # Beyond the first choices (ordered from the service's own page): offer it as well.
+        service = await get_service(principal, chosen)
+        services = [service, *services] if service else services
     return page(
         request,
         "orders/form.html",
@@ -90,7 +96,7 @@ async def _form(
         values=values,
         errors=errors or {},
         catalogue=list(CATALOGUE.values()),
-        services=services.rows,
+        services=services,
         order_id=order_id,
     )
 
@@ -274,6 +280,13 @@ async def reject_submit(
     return await _decide(request, principal, order_id, approve=False)
 
 
+def _uuid(raw: Any) -> UUID | None:
+    try:
+        return UUID(str(raw or ""))
+    except ValueError:
+        return None
+
+
 def _revision(raw: Any) -> int | None:
     text = str(raw or "")
     return int(text) if text.isdigit() and len(text) < 10 else None
@@ -317,7 +330,9 @@ async def _queue_row(
 ) -> Template:
     """The queue row after a decision: gone when decided (with the new count), or the row
     again with the message. 422 keeps htmx swapping the row in place."""
-    queue = await approver_queue(principal.user_id, principal.organisation_id)
+    queue = await approver_queue(
+        principal.user_id, principal.organisation_id, admin=principal.tier is Tier.ADMIN
+    )
     item = next((item for item in queue.items if item.row.id == order_id), None)
     return Template(
         "approvals/_decided.html",

@@ -97,6 +97,7 @@ async def service_page(
         "services/detail.html",
         service=service,
         can_assign=can_assign,
+        can_order=principal.may(Area.ORDERS, Level.FULL),
         contacts=await _contacts(principal) if can_assign else [],
     )
 

@@ -13,6 +13,7 @@ from litestar.testing import AsyncTestClient
 from portal.approvals.tables import ApprovalPolicy
 from portal.orders.tables import Order, OrderDecision
 from portal.permissions.model import Tier
+from portal.services.tables import Service
 from tests.conftest import BASE_URL, Member, Tenant, sign_in
 from tests.integration.orders_support import (
     add_person,
@@ -332,3 +333,23 @@ async def test_policies_in_the_settings_pages_and_the_api(
     assert (await client.get(f"/api/v1/approval-policies/{policy_id}")).status_code == 404
     assert (await client.get(f"/settings/approval-policies/{policy_id}")).status_code == 404
     assert (await client.get("/api/v1/approval-policies")).json() == []
+
+
+async def test_a_change_is_ordered_from_the_service_page_even_beyond_the_first_choices(
+    client: AsyncTestClient[Litestar], acme: Tenant
+) -> None:
+    await Service.insert(
+        *(
+            Service(organisation=acme.id, name=f"Aardvark {n:03}", kind="Voice", monthly_cost=1)
+            for n in range(200)
+        )
+    )
+    last = await add_service(acme, "Zulu line", acme.user.id)
+    await sign_in(client, acme.manager.email)
+    page = await client.get(f"/services/{last}")
+    assert f'href="/orders/new?service={last}"' in page.text
+    form = await client.get(f"/orders/new?service={last}")
+    assert f'<option value="{last}" selected>' in form.text
+    await sign_in(client, acme.user.email)  # the user tier places no orders
+    own = await client.get(f"/services/{last}")
+    assert own.status_code == 200 and "Order a change" not in own.text
