@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -96,10 +97,18 @@ class Outcome:
     email_ids: tuple[UUID, ...] = ()
 
 
-def snapshot_of(order: Mapping[str, Any]) -> dict[str, Any]:
+def steps_of(order: Mapping[str, Any]) -> tuple[Step, ...]:
+    """The order's snapshot as steps. Parsed once per distinct snapshot text: the queue reads
+    every waiting order's snapshot on each visit, and a snapshot never changes once stored."""
     value = order["snapshot"]
-    loaded = json.loads(value) if isinstance(value, str) else value
-    return dict(loaded or {})
+    if isinstance(value, str):
+        return _steps_from_text(value)
+    return snapshot_steps(value or {})
+
+
+@lru_cache(maxsize=50_000)
+def _steps_from_text(text: str) -> tuple[Step, ...]:
+    return snapshot_steps(json.loads(text) or {})
 
 
 async def locked_order(
@@ -262,7 +271,7 @@ async def decide(
             raise DecisionRefused(
                 409, "The order was changed after you opened it. Review it again, then decide."
             )
-        steps = snapshot_steps(snapshot_of(order))
+        steps = steps_of(order)
         decisions = await revision_decisions(order_id, order["revision"])
         directory = await load_directory(order["organisation"])
         before = progress(
@@ -468,7 +477,7 @@ def _due(order: Mapping[str, Any] | None, column: str, now: datetime) -> bool:
 
 
 async def _current_progress(order: Mapping[str, Any]) -> Progress:
-    steps = snapshot_steps(snapshot_of(order))
+    steps = steps_of(order)
     decisions = await revision_decisions(order["id"], order["revision"])
     directory = await load_directory(order["organisation"])
     return progress(
@@ -492,7 +501,7 @@ async def hand_over_after_deactivation(organisation_id: UUID, user_id: UUID) -> 
     for order in rows:
         waiting = [
             step
-            for step in snapshot_steps(snapshot_of(order))
+            for step in steps_of(order)
             if step.level == order["current_level"] and user_id in step.approvers
         ]
         if not any(

@@ -20,8 +20,8 @@ from portal.approvals.directory import load_directory
 from portal.orders.queries import ROW_COLUMNS, OrderRow, row_of
 from portal.orders.tables import Order, OrderDecision
 from portal.orders.validation import parse_money
-from workflows.approval_engine import snapshot_of
-from workflows.approval_rules import eligible, snapshot_steps
+from workflows.approval_engine import steps_of
+from workflows.approval_rules import eligible
 
 MAX_AGE_DAYS = 3650
 
@@ -139,7 +139,7 @@ async def approver_queue(
         level = row["current_level"]
         if (row["id"], row["revision"], level) in decided:
             continue
-        steps = [s for s in snapshot_steps(snapshot_of(row)) if s.level == level]
+        steps = [s for s in steps_of(row) if s.level == level]
         if any(
             user_id in eligible(step, row["requester_id"], directory, row["escalated"])
             for step in steps

@@ -20,8 +20,8 @@ from portal.permissions.model import Area, Level
 from portal.permissions.principal import Principal
 from portal.users.queries import BadCursor, decode_cursor, encode_cursor
 from portal.users.tables import User
-from workflows.approval_engine import STATUS_LABELS, revision_decisions, snapshot_of
-from workflows.approval_rules import Progress, State, Step, progress, snapshot_steps
+from workflows.approval_engine import STATUS_LABELS, revision_decisions, steps_of
+from workflows.approval_rules import Progress, State, Step, progress
 
 PAGE_SIZE = 50
 STATUSES = tuple(STATUS_LABELS)
@@ -171,7 +171,7 @@ async def order_detail(principal: Principal, order_id: UUID) -> OrderDetail | No
     )
     if order is None:
         return None
-    steps = snapshot_steps(snapshot_of(order))
+    steps = steps_of(order)
     state: Progress | None = None
     if order["status"] == State.PENDING.value:
         directory = await load_directory(principal.organisation_id)
