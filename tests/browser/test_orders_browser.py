@@ -218,6 +218,10 @@ async def test_admin_rejects_an_order_from_the_queue_and_the_manager_reads_why(
     row = queue_row(page, order)
     await expect(row).to_contain_text(f"Order {order.number}")
     await expect(row).to_contain_text("Max Manager")
+    # The order's details and timeline open inline, fetched when first opened.
+    await row.get_by_text("Details and timeline", exact=True).click()
+    await expect(row.locator(".inline-timeline")).to_contain_text("Approval policies evaluated")
+    await expect(row.locator(".inline-timeline")).to_contain_text("Submitted · Max Manager")
     await page.screenshot(path=QUEUE_SCREENSHOT, full_page=True)
 
     # Rejected in place: htmx swaps the row and the count, the page stays.
