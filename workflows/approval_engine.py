@@ -31,6 +31,7 @@ from portal.settings import load_settings
 from portal.users.tables import User
 from workflows.approval_rules import (
     Decision,
+    Directory,
     OrderFacts,
     Progress,
     State,
@@ -42,6 +43,7 @@ from workflows.approval_rules import (
     snapshot_steps,
     step_to_json,
 )
+from workflows.mail import wake_delivery
 
 MAX_REASON = 1000
 STATUS_LABELS = {
@@ -411,6 +413,28 @@ def _label(order: Mapping[str, Any]) -> str:
     return STATUS_LABELS.get(status, status)
 
 
+@dataclass(frozen=True, slots=True)
+class BulkApproval:
+    order_id: UUID
+    state: str | None
+    refusal: str | None
+
+
+async def approve_each(actor: Actor, order_ids: Iterable[UUID]) -> list[BulkApproval]:
+    """Approve each order in its own transaction; a refusal does not stop the others. Each
+    approval's emails are woken as soon as it committed."""
+    results = []
+    for order_id in dict.fromkeys(order_ids):
+        try:
+            outcome = await decide(actor, order_id, approve=True)
+        except DecisionRefused as error:
+            results.append(BulkApproval(order_id, None, error.message))
+            continue
+        wake_delivery(outcome.email_ids)
+        results.append(BulkApproval(order_id, outcome.state, None))
+    return results
+
+
 # --- reminders and escalation ----------------------------------------------------------------
 
 
@@ -476,10 +500,12 @@ def _due(order: Mapping[str, Any] | None, column: str, now: datetime) -> bool:
     )
 
 
-async def _current_progress(order: Mapping[str, Any]) -> Progress:
+async def _current_progress(
+    order: Mapping[str, Any], directory: Directory | None = None
+) -> Progress:
     steps = steps_of(order)
     decisions = await revision_decisions(order["id"], order["revision"])
-    directory = await load_directory(order["organisation"])
+    directory = directory or await load_directory(order["organisation"])
     return progress(
         steps,
         decisions,
@@ -508,7 +534,7 @@ async def hand_over_after_deactivation(organisation_id: UUID, user_id: UUID) -> 
             not (step.approvers & directory.active) - {order["requester"]} for step in waiting
         ):
             continue
-        state = await _current_progress(order)
+        state = await _current_progress(order, directory)
         await record(
             order["id"],
             organisation_id,

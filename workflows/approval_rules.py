@@ -17,7 +17,9 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-ADMIN_ROLE = "tier:admin"
+# A policy names a tier as a role: "tier:admin", "tier:manager", "tier:user".
+TIER_ROLE_PREFIX = "tier:"
+ADMIN_ROLE = f"{TIER_ROLE_PREFIX}admin"
 
 
 class OrderKind(StrEnum):

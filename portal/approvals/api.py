@@ -23,16 +23,14 @@ from portal.approvals.policies import (
     preview,
     save_policy,
 )
-from portal.approvals.queue import approver_queue, parse_filters
+from portal.approvals.queue import parse_filters, queue_of
 from portal.errors import InputError
 from portal.orders.api import OrderOut, order_out, refusal
 from portal.orders.validation import parse_money
 from portal.permissions.guards import signed_in
-from portal.permissions.model import Tier
 from portal.permissions.principal import Principal
 from portal.users.handlers import actor_of
-from workflows.approval_engine import DecisionRefused, decide
-from workflows.mail import wake_delivery
+from workflows.approval_engine import approve_each
 
 TAGS = ["approvals"]
 
@@ -125,13 +123,7 @@ async def queue_api(
     filters, errors = parse_filters(request.query_params)
     if errors:
         raise InputError(errors)
-    queue = await approver_queue(
-        principal.user_id,
-        principal.organisation_id,
-        filters,
-        limit=500,
-        admin=principal.tier is Tier.ADMIN,
-    )
+    queue = await queue_of(principal, filters, limit=500)
     return QueueOut(
         [
             QueueItemOut(
@@ -163,16 +155,10 @@ async def bulk_approve_api(
         raise InputError({"orders": "Give one or more order ids."})
     if len(data.orders) > MAX_BULK:
         raise InputError({"orders": f"Approve at most {MAX_BULK} orders at once."})
-    actor = actor_of(request, principal)
-    results = []
-    for order_id in dict.fromkeys(data.orders):
-        try:
-            outcome = await decide(actor, order_id, approve=True)
-        except DecisionRefused as error:
-            results.append(BulkResultOut(order_id, False, None, error.message))
-            continue
-        wake_delivery(outcome.email_ids)
-        results.append(BulkResultOut(order_id, True, outcome.state, "Approval recorded."))
+    results = [
+        BulkResultOut(r.order_id, r.refusal is None, r.state, r.refusal or "Approval recorded.")
+        for r in await approve_each(actor_of(request, principal), data.orders)
+    ]
     return BulkOut(results)
 
 

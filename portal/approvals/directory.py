@@ -9,9 +9,7 @@ from uuid import UUID
 from portal.permissions.model import Tier
 from portal.permissions.tables import UserRole
 from portal.users.tables import User
-from workflows.approval_rules import Directory
-
-TIER_PREFIX = "tier:"
+from workflows.approval_rules import TIER_ROLE_PREFIX, Directory
 
 
 async def load_directory(organisation_id: UUID, roles: Collection[str] = ()) -> Directory:
@@ -22,8 +20,8 @@ async def load_directory(organisation_id: UUID, roles: Collection[str] = ()) -> 
     members: dict[str, frozenset[UUID]] = {}
     custom: list[UUID] = []
     for role in roles:
-        if role.startswith(TIER_PREFIX):
-            tier = role.removeprefix(TIER_PREFIX)
+        if role.startswith(TIER_ROLE_PREFIX):
+            tier = role.removeprefix(TIER_ROLE_PREFIX)
             members[role] = frozenset(p["id"] for p in people if p["tier"] == tier)
         else:
             try:

@@ -27,17 +27,16 @@ from portal.approvals.policies import (
     save_timing,
     timing_of,
 )
-from portal.approvals.queue import approver_queue, parse_filters
+from portal.approvals.queue import parse_filters, queue_of
 from portal.orders.validation import parse_money
 from portal.pages import page
 from portal.permissions.guards import requires, signed_in
-from portal.permissions.model import Area, Level, Tier
+from portal.permissions.model import Area, Level
 from portal.permissions.principal import Principal
 from portal.permissions.tables import Role
 from portal.users.handlers import actor_of, parse_uuids
 from portal.users.tables import User
-from workflows.approval_engine import DecisionRefused, decide
-from workflows.mail import wake_delivery
+from workflows.approval_engine import approve_each
 
 POLICIES_READ = requires(Area.APPROVAL_POLICIES, Level.READ)
 POLICIES_FULL = requires(Area.APPROVAL_POLICIES, Level.FULL)
@@ -58,9 +57,7 @@ async def queue_page(
     request: Request[Any, Any, Any], principal: NamedDependency[Principal]
 ) -> Template:
     filters, errors = parse_filters(request.query_params)
-    queue = await approver_queue(
-        principal.user_id, principal.organisation_id, filters, admin=principal.tier is Tier.ADMIN
-    )
+    queue = await queue_of(principal, filters)
     return page(
         request,
         "approvals/queue.html",
@@ -87,19 +84,12 @@ async def bulk_approve_submit(
     elif len(ids) > MAX_BULK:
         problem = f"Approve at most {MAX_BULK} orders at once."
     else:
-        actor = actor_of(request, principal)
-        for order_id in dict.fromkeys(ids):
-            try:
-                outcome = await decide(actor, order_id, approve=True)
-            except DecisionRefused as error:
-                results.append((order_id, error.message, False))
-                continue
-            wake_delivery(outcome.email_ids)
-            message = "Approved." if outcome.state == "approved" else "Approval recorded."
-            results.append((order_id, message, True))
-    queue = await approver_queue(
-        principal.user_id, principal.organisation_id, admin=principal.tier is Tier.ADMIN
-    )
+        for result in await approve_each(actor_of(request, principal), ids):
+            message = result.refusal or (
+                "Approved." if result.state == "approved" else "Approval recorded."
+            )
+            results.append((result.order_id, message, result.refusal is None))
+    queue = await queue_of(principal)
     return page(
         request,
         "approvals/queue.html",

@@ -16,9 +16,18 @@ from portal.approvals.tables import ApprovalPolicy
 from portal.db import UNIQUE_VIOLATIONS, write_transaction
 from portal.orders.validation import parse_money
 from portal.organisations.tables import Organisation
+from portal.permissions.model import Tier
 from portal.permissions.tables import Role
 from portal.users.tables import User
-from workflows.approval_rules import OrderFacts, OrderKind, PolicyRule, applies, eligible, evaluate
+from workflows.approval_rules import (
+    TIER_ROLE_PREFIX,
+    OrderFacts,
+    OrderKind,
+    PolicyRule,
+    applies,
+    eligible,
+    evaluate,
+)
 
 POLICY_COLUMNS = (
     ApprovalPolicy.id,
@@ -64,7 +73,7 @@ MAX_NAME = 100
 MAX_LEVEL = 10
 MAX_REQUIRED = 50
 MAX_LIST = 100
-TIER_ROLES = ("tier:admin", "tier:manager", "tier:user")
+TIER_ROLES = tuple(f"{TIER_ROLE_PREFIX}{tier.value}" for tier in Tier)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,11 +117,7 @@ def check_policy(fields: Mapping[str, Any]) -> tuple[PolicyInput | None, dict[st
     threshold = Decimal(0)
     raw_threshold = fields.get("threshold")
     try:
-        threshold = (
-            Decimal(0)
-            if str(raw_threshold).strip() in ("0", "0.00")
-            else parse_money(raw_threshold if raw_threshold is not None else "")
-        )
+        threshold = parse_money(raw_threshold if raw_threshold is not None else "", allow_zero=True)
     except ValueError as error:
         errors["threshold"] = str(error)
     kinds = _listed(fields.get("order_kinds"))

@@ -20,6 +20,8 @@ from portal.approvals.directory import load_directory
 from portal.orders.queries import ROW_COLUMNS, OrderRow, row_of
 from portal.orders.tables import Order, OrderDecision
 from portal.orders.validation import parse_money
+from portal.permissions.model import Tier
+from portal.permissions.principal import Principal
 from workflows.approval_engine import steps_of
 from workflows.approval_rules import eligible
 
@@ -155,3 +157,16 @@ async def approver_queue(
                 )
             )
     return Queue(items[:limit], len(items))
+
+
+async def queue_of(
+    principal: Principal, filters: QueueFilters = QueueFilters(), limit: int = 100
+) -> Queue:
+    """The signed-in principal's queue."""
+    return await approver_queue(
+        principal.user_id,
+        principal.organisation_id,
+        filters,
+        limit,
+        admin=principal.tier is Tier.ADMIN,
+    )

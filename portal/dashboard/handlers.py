@@ -8,10 +8,10 @@ from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.response import Template
 
-from portal.approvals.queue import approver_queue
+from portal.approvals.queue import queue_of
 from portal.pages import page
 from portal.permissions.guards import signed_in
-from portal.permissions.model import AREA_MAX_LEVEL, Area, Level, Tier
+from portal.permissions.model import AREA_MAX_LEVEL, Area, Level
 from portal.permissions.principal import Principal
 
 WIDGET_ITEMS = 3
@@ -22,12 +22,7 @@ async def dashboard(
     request: Request[Any, Any, Any], principal: NamedDependency[Principal]
 ) -> Template:
     # Anyone a policy names may have orders waiting, whatever their permission level.
-    queue = await approver_queue(
-        principal.user_id,
-        principal.organisation_id,
-        limit=WIDGET_ITEMS,
-        admin=principal.tier is Tier.ADMIN,
-    )
+    queue = await queue_of(principal, limit=WIDGET_ITEMS)
     show_queue = queue.total > 0 or principal.may(Area.APPROVALS, Level.APPROVE)
     return page(request, "dashboard/index.html", queue=queue if show_queue else None)
 

@@ -162,6 +162,7 @@ class LinkView:
     full_name: str
     organisation: str
     inviter: str
+    password_min_length: int
 
 
 async def view_link(token: str) -> LinkView | None:
@@ -176,6 +177,7 @@ async def view_link(token: str) -> LinkView | None:
             Invitation.user.email.as_alias("email"),
             Invitation.user.full_name.as_alias("full_name"),
             Invitation.organisation.name.as_alias("organisation"),
+            Invitation.organisation.password_min_length.as_alias("password_min_length"),
             Invitation.invited_by.full_name.as_alias("inviter"),
         )
         .where(Invitation.token_hash == token_hash(token))
@@ -191,6 +193,7 @@ async def view_link(token: str) -> LinkView | None:
         full_name=row["full_name"],
         organisation=row["organisation"],
         inviter=row["inviter"] or "an administrator",
+        password_min_length=row["password_min_length"],
     )
 
 
@@ -205,7 +208,8 @@ async def accept(link: LinkView, password: str, origin: RequestOrigin) -> Accept
     """Activate the invited account with its first password; the link's state if it cannot."""
     if link.state is not LinkState.USABLE:
         return link.state
-    problems = password_problems(password, PasswordRules(), link.email, link.organisation)
+    rules = PasswordRules(min_length=link.password_min_length)
+    problems = password_problems(password, rules, link.email, link.organisation)
     if problems:
         raise InvitationError({"password": " ".join(problems)})
     hashed = hash_password(password)  # before the transaction: it is slow on purpose

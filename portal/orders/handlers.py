@@ -12,14 +12,14 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from portal.approvals.queue import approver_queue
+from portal.approvals.queue import queue_of
 from portal.orders.catalogue import CATALOGUE
 from portal.orders.queries import STATUSES, BadCursor, list_orders, order_detail
 from portal.orders.service import OrderError, cancel_order, edit_order, place_order, submit_order
 from portal.orders.validation import check_order
 from portal.pages import page
 from portal.permissions.guards import requires, signed_in
-from portal.permissions.model import Area, Level, Tier
+from portal.permissions.model import Area, Level
 from portal.permissions.principal import Principal
 from portal.services.queries import get_service, list_services
 from portal.users.handlers import actor_of
@@ -190,13 +190,21 @@ async def edit_order_page(
     detail = await _detail_or_404(principal, order_id)
     if not detail.is_requester or not detail.undecided:
         raise NotFoundException("This order cannot be edited.")
+    item = CATALOGUE.get(detail.item)
+    # What the form derived when left empty is shown empty again, so that a changed item or
+    # quantity derives it afresh instead of keeping the old item's name or price.
+    derived_cost = item is not None and detail.row.estimated_cost == item.unit_price * (
+        detail.row.quantity
+    )
     values = {
         "kind": detail.row.kind,
         "item": detail.item,
         "service": str(detail.service_id or ""),
-        "description": detail.row.description,
+        "description": ""
+        if item and detail.row.description == item.name
+        else detail.row.description,
         "quantity": str(detail.row.quantity),
-        "estimated_cost": f"{detail.row.estimated_cost:.2f}",
+        "estimated_cost": "" if derived_cost else f"{detail.row.estimated_cost:.2f}",
         "cost_centre": detail.row.cost_centre,
         "notes": detail.notes,
     }
@@ -330,9 +338,7 @@ async def _queue_row(
 ) -> Template:
     """The queue row after a decision: gone when decided (with the new count), or the row
     again with the message. 422 keeps htmx swapping the row in place."""
-    queue = await approver_queue(
-        principal.user_id, principal.organisation_id, admin=principal.tier is Tier.ADMIN
-    )
+    queue = await queue_of(principal)
     item = next((item for item in queue.items if item.row.id == order_id), None)
     return Template(
         "approvals/_decided.html",

@@ -51,8 +51,9 @@ class OrderDraft:
         )
 
 
-def parse_money(value: object) -> Decimal:
-    """A decimal amount with at most two places, above zero; floats are refused, not rounded."""
+def parse_money(value: object, allow_zero: bool = False) -> Decimal:
+    """A decimal amount with at most two places, above zero (or zero, when allowed: a
+    threshold); floats are refused, not rounded."""
     if isinstance(value, (bool, float)):
         raise ValueError('Give the amount as a decimal string, such as "1250.00".')
     try:
@@ -62,8 +63,8 @@ def parse_money(value: object) -> Decimal:
     if not amount.is_finite():
         raise ValueError("Enter an amount such as 1250.00.")
     # Both checked before quantize(), which cannot represent amounts this large.
-    if amount <= 0:
-        raise ValueError("Enter an amount above zero.")
+    if amount < 0 or (amount == 0 and not allow_zero):
+        raise ValueError("Enter an amount above zero." if not allow_zero else "Enter 0 or more.")
     if amount > MAX_COST:
         raise ValueError(f"Enter an amount of at most {MAX_COST:,}.")
     if amount != amount.quantize(Decimal("0.01")):

@@ -14,13 +14,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from piccolo.engine.postgres import PostgresEngine
-
 from portal.activity.log import Actor, RequestOrigin, log_action
 from portal.auth.password_policy import PasswordRules, password_problems
 from portal.auth.passwords import hash_password
 from portal.auth.tokens import MAX_TOKEN_LENGTH, new_token, token_hash
-from portal.db import engine, write_transaction
+from portal.db import for_update, write_transaction
 from portal.invitations.service import NotFound
 from portal.mail.outbox import queue_email
 from portal.mail.render import RenderedEmail, render_email
@@ -304,10 +302,9 @@ async def _user_row(condition: Any, lock: bool = False) -> dict[str, Any] | None
         User.kind,
         User.organisation.name.as_alias("organisation_name"),
     ).where(condition)
-    if lock and isinstance(engine(), PostgresEngine):
-        # Serialises two links issued for one user at once; SQLite's IMMEDIATE transaction
-        # already holds the only write lock (and piccolo's lock_rows raises there).
-        query = query.lock_rows(of=(User,))
+    if lock:
+        # Serialises two links issued for one user at once.
+        query = for_update(query)
     row: dict[str, Any] | None = await query.first()
     return row
 

@@ -124,7 +124,9 @@ async def assign_api(
     data: JSONBody[AssignIn],
 ) -> AssignedOut:
     try:
-        count = await assign_contact(actor_of(request, principal), data.services, data.contact)
+        count = await assign_contact(
+            principal, actor_of(request, principal), data.services, data.contact
+        )
     except AssignmentError as error:
         raise InputError(error.errors) from None
     return AssignedOut(count)

@@ -114,7 +114,7 @@ async def assign_submit(
     try:
         if bad or bad_contact or not contact_ids:
             raise AssignmentError({"contact": "Choose services and a user from the lists."})
-        await assign_contact(actor_of(request, principal), service_ids, contact_ids[0])
+        await assign_contact(principal, actor_of(request, principal), service_ids, contact_ids[0])
     except AssignmentError as error:
         if reassigning:
             return await _reassign_page(request, principal, UUID(reassigning[1]), error.errors)

@@ -7,6 +7,8 @@ from uuid import UUID
 
 from portal.activity.log import Actor, log_action
 from portal.db import write_transaction
+from portal.permissions.principal import Principal
+from portal.services.queries import visible_to
 from portal.services.tables import Service
 from portal.users.tables import User
 
@@ -19,10 +21,13 @@ class AssignmentError(ValueError):
         self.errors = errors
 
 
-async def assign_contact(actor: Actor, service_ids: Sequence[UUID], contact_id: UUID) -> int:
+async def assign_contact(
+    principal: Principal, actor: Actor, service_ids: Sequence[UUID], contact_id: UUID
+) -> int:
     """Make one active user of the organisation the contact of the given services.
 
-    Every id must be a service of this organisation; otherwise nothing changes.
+    Every id must be a service the principal sees (their scope, in the query); otherwise
+    nothing changes.
     """
     ids = list(dict.fromkeys(service_ids))
     if not ids:
@@ -37,12 +42,11 @@ async def assign_contact(actor: Actor, service_ids: Sequence[UUID], contact_id: 
         )
         if contact is None or contact["status"] != "active":
             raise AssignmentError({"contact": "Choose an active user of this organisation."})
-        found = await Service.select(Service.id, Service.contact).where(
-            Service.id.is_in(ids) & (Service.organisation == actor.organisation_id)
-        )
+        chosen = visible_to(principal) & Service.id.is_in(ids)
+        found = await Service.select(Service.id, Service.contact).where(chosen)
         if len(found) != len(ids):
             raise AssignmentError({"services": "Choose services of this organisation."})
-        await Service.update({Service.contact: contact_id}).where(Service.id.is_in(ids))
+        await Service.update({Service.contact: contact_id}).where(chosen)
         for row in found:
             await log_action(
                 "service.contact_assigned",

@@ -106,20 +106,25 @@ def decode_cursor(cursor: str) -> tuple[str, UUID]:
         ) from error
 
 
-def _live_invitations() -> Any:
+def _live_invitations(among: Any) -> Any:
+    """Users with a usable invitation, among those `among` selects (an organisation, ids)."""
     return Invitation.select(Invitation.user).where(
-        (Invitation.status == "pending") & (Invitation.expires_at > datetime.now(UTC))
+        among & (Invitation.status == "pending") & (Invitation.expires_at > datetime.now(UTC))
     )
 
 
-def _status_condition(status: StatusFilter) -> Where | And | Or:
+def _status_condition(organisation_id: UUID, status: StatusFilter) -> Where | And | Or:
     if status is StatusFilter.ACTIVE:
         return User.status == "active"
     if status is StatusFilter.INACTIVE:
         return User.status == "inactive"
     if status is StatusFilter.INVITED_PENDING:
-        return (User.status == "invited") & User.id.is_in(_live_invitations())
-    return (User.status == "invited") & User.id.not_in(_live_invitations())
+        return (User.status == "invited") & User.id.is_in(
+            _live_invitations(Invitation.organisation == organisation_id)
+        )
+    return (User.status == "invited") & User.id.not_in(
+        _live_invitations(Invitation.organisation == organisation_id)
+    )
 
 
 async def list_users(organisation_id: UUID, query: UserQuery) -> UserPage:
@@ -130,7 +135,7 @@ async def list_users(organisation_id: UUID, query: UserQuery) -> UserPage:
         pattern = "%" + search.replace("\\", "").replace("%", "").replace("_", "") + "%"
         condition &= User.full_name.ilike(pattern) | User.email.ilike(pattern)
     if query.status is not None:
-        condition &= _status_condition(query.status)
+        condition &= _status_condition(organisation_id, query.status)
     if query.tier:
         condition &= User.tier == query.tier
     if query.after:
@@ -170,7 +175,7 @@ async def _user_rows(rows: list[dict[str, Any]]) -> list[UserRow]:
     live = set()
     roles: dict[UUID, list[str]] = {}
     if ids:
-        live = {r["user"] for r in await _live_invitations().where(Invitation.user.is_in(ids))}
+        live = {r["user"] for r in await _live_invitations(Invitation.user.is_in(ids))}
         for link in await UserRole.select(UserRole.user, UserRole.role.name.as_alias("name")).where(
             UserRole.user.is_in(ids)
         ):

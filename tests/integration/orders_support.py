@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -112,7 +111,3 @@ async def event_kinds(order_id: UUID) -> list[str]:
         .order_by(OrderEvent.id)
     )
     return [row["kind"] for row in rows]
-
-
-def money(value: str) -> Decimal:
-    return Decimal(value)

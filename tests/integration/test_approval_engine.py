@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from portal.activity.log import Actor
-from portal.approvals.policies import check_policy, save_policy
+from portal.approvals.policies import PolicyError, check_policy, save_policy
 from portal.approvals.queue import approver_queue
 from portal.mail.tables import OutboundEmail
 from portal.orders.service import OrderError, edit_order
@@ -271,9 +271,10 @@ async def test_another_organisation_cannot_decide_or_see(acme: Tenant, globex: T
         {"name": "Sneaky", "threshold": "1", "approver_users": [str(acme.admin.id)]}
     )
     assert policy is not None
-    with pytest.raises(Exception) as foreign:
+    with pytest.raises(PolicyError) as foreign:
         await save_policy(actor(globex.admin), policy)
-    assert "this organisation" in str(getattr(foreign.value, "errors", {}))
+    assert foreign.value.status == 422
+    assert "this organisation" in foreign.value.errors["approver_users"]
 
 
 async def test_twenty_concurrent_decisions_make_one_transition(acme: Tenant) -> None:

@@ -9,6 +9,8 @@ from uuid import UUID
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from portal.permissions.model import Area, Level, OverrideKind
+from portal.permissions.service import set_override
 from portal.services.tables import Service
 from tests.conftest import Tenant, sign_in
 
@@ -143,3 +145,26 @@ async def test_the_api_applies_the_same_scope_and_money_is_a_decimal_string(
     )
     assert done.json() == {"assigned": 1}
     assert (await client.get("/api/v1/services?limit=0")).status_code == 422
+
+
+async def test_assigning_stays_within_the_scope_of_who_assigns(
+    client: AsyncTestClient[Litestar], acme: Tenant
+) -> None:
+    # A user-tier principal granted services:full still sees only their assigned services,
+    # and may assign only those.
+    await set_override(
+        acme.id, acme.admin.id, acme.user.id, Area.SERVICES, OverrideKind.GRANT, Level.FULL
+    )
+    mine = await add_service(acme, "Mine", acme.user.id)
+    unseen = await add_service(acme, "Unseen", acme.manager.id)
+    await sign_in(client, acme.user.email)
+    refused = await post_form(
+        client, "/services/assign", services=[str(unseen)], contact=str(acme.user.id)
+    )
+    assert refused.status_code == 422
+    row = await Service.select(Service.contact).where(Service.id == unseen).first()
+    assert row == {"contact": acme.manager.id}
+    allowed = await post_form(
+        client, "/services/assign", services=[str(mine)], contact=str(acme.manager.id)
+    )
+    assert allowed.status_code == 303
