@@ -19,11 +19,12 @@ from litestar.stores.redis import RedisStore
 from litestar.template import TemplateConfig
 from redis.asyncio import Redis
 
-from portal import db
+from portal import db, jobs
 from portal.activity.handlers import ROUTES as activity_routes
 from portal.activity.handlers import activity_page
 from portal.api.me import ROUTES as me_routes
 from portal.approvals.api import ROUTES as approval_api_routes
+from portal.approvals.decision_handlers import ROUTES as decision_routes
 from portal.approvals.handlers import ROUTES as approval_routes
 from portal.approvals.handlers import policies_page, queue_page
 from portal.auth.handlers import ROUTES as auth_routes
@@ -75,6 +76,7 @@ NAVIGATION = (
 
 
 def create_app(settings: Settings) -> Litestar:
+    jobs.process_broker(settings)
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     session_dir = settings.data_dir / "sessions"
     if redis is None:
@@ -114,6 +116,7 @@ def create_app(settings: Settings) -> Litestar:
             *order_routes,
             *order_api_routes,
             *approval_routes,
+            *decision_routes,
             *approval_api_routes,
             *health_routes,
             create_static_files_router(

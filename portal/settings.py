@@ -36,6 +36,8 @@ class Settings:
     mail_lease_seconds: int = 300
     # How often the scheduler wakes the sweep that re-sends work a lost message left undone.
     sweep_interval_seconds: int = 60
+    # Prefix of the broker's Redis keys: processes that share it share their queues.
+    queue_namespace: str = "portal"
 
     @property
     def uses_sqlite(self) -> bool:
@@ -112,6 +114,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         mail_from=env.get("MAIL_FROM", "").strip() or "Portal <no-reply@portal.invalid>",
         mail_lease_seconds=_whole_number(env, "PORTAL_MAIL_LEASE_SECONDS", 300, 1, 86_400),
         sweep_interval_seconds=_whole_number(env, "PORTAL_SWEEP_INTERVAL_SECONDS", 60, 1, 3_600),
+        queue_namespace=env.get("PORTAL_QUEUE_NAMESPACE", "").strip() or "portal",
     )
 
 

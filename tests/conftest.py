@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import dramatiq
 import pytest
 
 from tests.database import configure_environment, drop_database
@@ -21,7 +23,7 @@ DATA_DIR = configure_environment()
 from litestar import Litestar  # noqa: E402
 from litestar.testing import AsyncTestClient  # noqa: E402
 
-from portal import db  # noqa: E402
+from portal import db, jobs  # noqa: E402
 from portal.app import create_app  # noqa: E402
 from portal.migrate import migrate  # noqa: E402
 from portal.organisations.service import NewMember, add_member, create_organisation  # noqa: E402
@@ -144,6 +146,18 @@ async def sign_in(client: AsyncTestClient[Any], email: str, password: str = PASS
         data={"email": email, "password": password, "_csrf_token": csrf_token(client)},
         follow_redirects=False,
     )
+
+
+@contextmanager
+def broker_in_use(broker: dramatiq.Broker) -> Iterator[None]:
+    """Send this process's wake-ups (`portal.jobs`) through `broker` for a while: a Redis that
+    is down, or one that a `portal worker` subprocess listens to, as REDIS_URL does."""
+    real = jobs.process_broker()
+    dramatiq.set_broker(broker)
+    try:
+        yield
+    finally:
+        dramatiq.set_broker(real)
 
 
 @pytest.fixture

@@ -1,22 +1,21 @@
 """The one broker module; imported before any actor is declared.
 
-Redis when REDIS_URL is set (production shape), otherwise an in-memory broker whose workers
-run inside the web process (embedded mode). Actors are async: the AsyncIO middleware gives
-each worker process one event loop, on which the database middleware opens the pool once.
+The process's broker (`portal.jobs`): Redis when REDIS_URL is set (production shape), otherwise
+an in-memory broker whose workers run inside the web process (embedded mode). Actors are
+async: the AsyncIO middleware gives each worker process one event loop, on which the database
+middleware opens the pool once.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import dramatiq
 from dramatiq.asyncio import get_event_loop_thread
-from dramatiq.brokers.redis import RedisBroker
-from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import AsyncIO, Middleware
 
 from portal import db
+from portal.jobs import process_broker
 from portal.settings import load_settings
 
 
@@ -37,18 +36,8 @@ class Database(Middleware):
             loop_thread.run_coroutine(db.stop())
 
 
-def _make_broker() -> dramatiq.Broker:
-    redis_url = load_settings().redis_url
-    broker: dramatiq.Broker
-    if redis_url:
-        namespace = os.environ.get("PORTAL_QUEUE_NAMESPACE", "portal")
-        broker = RedisBroker(url=redis_url, namespace=namespace)
-    else:
-        broker = StubBroker()
-    broker.add_middleware(AsyncIO())
-    broker.add_middleware(Database())
-    return broker
-
-
-broker = _make_broker()
-dramatiq.set_broker(broker)
+# Settings are read once per worker process and handed to the services the actors call.
+settings = load_settings()
+broker = process_broker(settings)
+broker.add_middleware(AsyncIO())
+broker.add_middleware(Database())

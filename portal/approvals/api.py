@@ -13,6 +13,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody
 
+from portal.approvals.engine import DecisionRefused, approve_each, decide
 from portal.approvals.handlers import MAX_BULK, POLICIES_FULL, POLICIES_READ
 from portal.approvals.policies import (
     PolicyError,
@@ -25,12 +26,12 @@ from portal.approvals.policies import (
 )
 from portal.approvals.queue import parse_filters, queue_of
 from portal.errors import InputError
+from portal.orders.api import TAGS as ORDER_TAGS
 from portal.orders.api import OrderOut, order_out, refusal
 from portal.orders.validation import parse_money
 from portal.permissions.guards import signed_in
 from portal.permissions.principal import Principal
-from portal.users.handlers import actor_of
-from workflows.approval_engine import approve_each
+from portal.users.handlers import actor_of, base_url
 
 TAGS = ["approvals"]
 
@@ -157,7 +158,7 @@ async def bulk_approve_api(
         raise InputError({"orders": f"Approve at most {MAX_BULK} orders at once."})
     results = [
         BulkResultOut(r.order_id, r.refusal is None, r.state, r.refusal or "Approval recorded.")
-        for r in await approve_each(actor_of(request, principal), data.orders)
+        for r in await approve_each(actor_of(request, principal), data.orders, base_url(request))
     ]
     return BulkOut(results)
 
@@ -303,7 +304,75 @@ async def preview_api(
     ]
 
 
+class DecisionIn(msgspec.Struct, forbid_unknown_fields=True):
+    # The revision the approver looked at; a changed order is refused (409) rather than
+    # approved unseen. Optional.
+    revision: int | None = None
+    reason: str = ""
+
+
+class DecisionOut(msgspec.Struct):
+    order_id: UUID
+    status: str
+
+
+async def decide_api(
+    request: Request[Any, Any, Any],
+    principal: Principal,
+    order_id: UUID,
+    approve: bool,
+    data: DecisionIn,
+) -> DecisionOut:
+    try:
+        outcome = await decide(
+            actor_of(request, principal),
+            order_id,
+            approve,
+            data.reason,
+            data.revision,
+            base_url=base_url(request),
+        )
+    except DecisionRefused as error:
+        fields = {error.field: error.message} if error.field else {}
+        raise refusal(error.status, error.message, fields) from None
+    return DecisionOut(order_id, outcome.state)
+
+
+@post(
+    "/api/v1/orders/{order_id:uuid}/approve",
+    opt=signed_in(),
+    tags=ORDER_TAGS,
+    summary="Approve the level of the order that waits for you",
+    status_code=200,
+)
+async def approve_api(
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    order_id: FromPath[UUID],
+    data: JSONBody[DecisionIn],
+) -> DecisionOut:
+    return await decide_api(request, principal, order_id, True, data)
+
+
+@post(
+    "/api/v1/orders/{order_id:uuid}/reject",
+    opt=signed_in(),
+    tags=ORDER_TAGS,
+    summary="Reject the order, with a reason the requester sees",
+    status_code=200,
+)
+async def reject_api(
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    order_id: FromPath[UUID],
+    data: JSONBody[DecisionIn],
+) -> DecisionOut:
+    return await decide_api(request, principal, order_id, False, data)
+
+
 ROUTES = [
+    approve_api,
+    reject_api,
     queue_api,
     bulk_approve_api,
     list_policies_api,

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from uuid import UUID
 
+from portal.approvals.rules import TIER_ROLE_PREFIX, Directory
 from portal.permissions.model import Tier
 from portal.permissions.tables import UserRole
 from portal.users.tables import User
-from workflows.approval_rules import TIER_ROLE_PREFIX, Directory
 
 
 async def load_directory(organisation_id: UUID, roles: Collection[str] = ()) -> Directory:

@@ -14,6 +14,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from portal.approvals.engine import approve_each
 from portal.approvals.policies import (
     TIER_ROLES,
     PolicyError,
@@ -28,15 +29,15 @@ from portal.approvals.policies import (
     timing_of,
 )
 from portal.approvals.queue import parse_filters, queue_of
+from portal.forms import parse_uuids
 from portal.orders.validation import parse_money
 from portal.pages import page
 from portal.permissions.guards import requires, signed_in
 from portal.permissions.model import Area, Level
 from portal.permissions.principal import Principal
 from portal.permissions.tables import Role
-from portal.users.handlers import actor_of, parse_uuids
+from portal.users.handlers import actor_of, base_url
 from portal.users.tables import User
-from workflows.approval_engine import approve_each
 
 POLICIES_READ = requires(Area.APPROVAL_POLICIES, Level.READ)
 POLICIES_FULL = requires(Area.APPROVAL_POLICIES, Level.FULL)
@@ -84,7 +85,7 @@ async def bulk_approve_submit(
     elif len(ids) > MAX_BULK:
         problem = f"Approve at most {MAX_BULK} orders at once."
     else:
-        for result in await approve_each(actor_of(request, principal), ids):
+        for result in await approve_each(actor_of(request, principal), ids, base_url(request)):
             message = result.refusal or (
                 "Approved." if result.state == "approved" else "Approval recorded."
             )

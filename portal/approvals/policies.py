@@ -12,22 +12,22 @@ from uuid import UUID
 
 from portal.activity.log import Actor, log_action
 from portal.approvals.directory import load_directory
-from portal.approvals.tables import ApprovalPolicy
-from portal.db import UNIQUE_VIOLATIONS, write_transaction
-from portal.orders.validation import parse_money
-from portal.organisations.tables import Organisation
-from portal.permissions.model import Tier
-from portal.permissions.tables import Role
-from portal.users.tables import User
-from workflows.approval_rules import (
+from portal.approvals.rules import (
     TIER_ROLE_PREFIX,
     OrderFacts,
-    OrderKind,
     PolicyRule,
     applies,
     eligible,
     evaluate,
 )
+from portal.approvals.tables import ApprovalPolicy
+from portal.db import UNIQUE_VIOLATIONS, write_transaction
+from portal.orders.states import OrderKind
+from portal.orders.validation import parse_money
+from portal.organisations.tables import Organisation
+from portal.permissions.model import Tier
+from portal.permissions.tables import Role
+from portal.users.tables import User
 
 POLICY_COLUMNS = (
     ApprovalPolicy.id,

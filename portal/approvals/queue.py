@@ -17,13 +17,13 @@ from uuid import UUID
 from piccolo.columns.combination import WhereRaw
 
 from portal.approvals.directory import load_directory
+from portal.approvals.progress import steps_of
+from portal.approvals.rules import eligible
 from portal.orders.queries import ROW_COLUMNS, OrderRow, row_of
 from portal.orders.tables import Order, OrderDecision
 from portal.orders.validation import parse_money
 from portal.permissions.model import Tier
 from portal.permissions.principal import Principal
-from workflows.approval_engine import steps_of
-from workflows.approval_rules import eligible
 
 MAX_AGE_DAYS = 3650
 

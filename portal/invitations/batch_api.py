@@ -17,7 +17,6 @@ from portal.invitations.batches import batch_in, batch_progress, emails_in_use, 
 from portal.invitations.csv_import import MAX_ROWS, RowIn, check_rows, emails_to_look_up
 from portal.permissions.principal import Principal
 from portal.users.handlers import USERS_FULL, actor_of
-from workflows.invitation_batches import wake_batch
 
 TAGS = ["users"]
 
@@ -81,8 +80,6 @@ async def bulk_invite_api(
     results = check_rows(rows, await emails_in_use(emails_to_look_up(rows)))
     batch_id = await store_batch(actor_of(request, principal), "", results)
     accepted = sum(result.valid for result in results)
-    if accepted:
-        wake_batch(batch_id)
     refused = [
         RefusedRowOut(result.row_number, problem.field, problem.message)
         for result in results

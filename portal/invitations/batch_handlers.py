@@ -36,7 +36,6 @@ from portal.pages import page
 from portal.permissions.guards import access_of, may, principal_of
 from portal.permissions.principal import Principal
 from portal.users.handlers import USERS_FULL, actor_of
-from workflows.invitation_batches import wake_batch
 
 IMPORT_PATH = "/settings/users/import"
 # Above the file limit, so that a file a little too large is still read and refused with the
@@ -87,8 +86,6 @@ async def import_submit(
         return await _upload_form(request, principal, str(refused))
     results = check_rows(rows, await emails_in_use(emails_to_look_up(rows)))
     batch_id = await store_batch(actor_of(request, principal), upload.filename, results)
-    if any(result.valid for result in results):
-        wake_batch(batch_id)
     return Redirect(f"{IMPORT_PATH}/{batch_id}", status_code=303)
 
 

@@ -22,6 +22,7 @@ from portal.db import engine, write_transaction
 from portal.invitations.csv_import import RowProblem, RowResult, row_message
 from portal.invitations.service import InvitationError, Invitee, invite
 from portal.invitations.tables import InvitationBatch, InvitationBatchRow
+from portal.jobs import wake_batch, wake_delivery
 from portal.permissions.model import Area, Level
 from portal.permissions.principal import load_principal
 from portal.users.tables import User
@@ -105,7 +106,7 @@ async def emails_in_use(emails: Collection[str]) -> set[str]:
 
 async def store_batch(actor: Actor, file_name: str, results: Sequence[RowResult]) -> UUID:
     """The batch and every row, in one transaction: valid rows wait to be invited, the others
-    are refused with their message. The caller wakes the worker after the commit."""
+    are refused with their message. The worker is woken after the commit."""
     accepted = sum(result.valid for result in results)
     async with write_transaction():
         batch = InvitationBatch(
@@ -144,7 +145,23 @@ async def store_batch(actor: Actor, file_name: str, results: Sequence[RowResult]
             },
         )
     batch_id: UUID = batch.id
+    if accepted:
+        wake_batch(batch_id)
     return batch_id
+
+
+async def run_batch(batch_id: UUID, base_url: str) -> int:
+    """Invite every pending row of the batch, then mark it done; returns the rows this run
+    settled. Idempotent, and safe beside another run of the same batch. Each row's emails are
+    woken as soon as its row committed."""
+    actor = await start_batch(batch_id)
+    settled = 0
+    if actor is not None:
+        while (email_ids := await invite_next_row(actor, batch_id, base_url)) is not None:
+            wake_delivery(email_ids)
+            settled += 1
+    await finish_batch(batch_id)
+    return settled
 
 
 async def start_batch(batch_id: UUID) -> Actor | None:

@@ -1,7 +1,7 @@
 """Inviting colleagues: invite, send (or resend), cancel and accept.
 
-Every change and its email are written in one transaction; the caller wakes the workers after
-the commit with the returned email ids (a lost wake-up is made good by the sweep).
+Every change and its email are written in one transaction, and the workers are woken after
+the commit (a lost wake-up is made good by the sweep). The email ids are returned too.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from portal.activity.log import Actor, RequestOrigin, log_action
 from portal.auth.password_policy import PasswordRules, password_problems
 from portal.auth.passwords import hash_password
 from portal.auth.tokens import MAX_TOKEN_LENGTH, new_token, token_hash
-from portal.db import UNIQUE_VIOLATIONS, write_transaction
+from portal.db import UNIQUE_VIOLATIONS, engine, write_transaction
 from portal.invitations.states import LinkState, link_state
 from portal.invitations.tables import Invitation
+from portal.jobs import wake_delivery
 from portal.mail.outbox import queue_email
 from portal.mail.render import render_email
 from portal.organisations.service import MAX_NAME_LENGTH
@@ -78,6 +79,8 @@ async def invite(actor: Actor, invitee: Invitee, base_url: str) -> Invited:
     if errors:
         raise InvitationError(errors)
     email = normalise_email(invitee.email)
+    # Joined to a caller's transaction (a batch row), the caller wakes the emails after its commit.
+    owns_transaction = not engine().transaction_exists()
     try:
         async with write_transaction():
             if await User.exists().where(User.email == email):
@@ -111,6 +114,8 @@ async def invite(actor: Actor, invitee: Invitee, base_url: str) -> Invited:
     except UNIQUE_VIOLATIONS:
         # Another admin invited the same address a moment ago: theirs stands.
         raise InvitationError({"email": "This email is already in use."}) from None
+    if owns_transaction:
+        wake_delivery(email_ids)
     return Invited(user.id, email_ids)
 
 
@@ -131,6 +136,7 @@ async def send_invitation(actor: Actor, user_id: UUID, base_url: str) -> UUID:
             )
     except UNIQUE_VIOLATIONS:
         raise InvitationError({"user": "An invitation was just sent; try again."}) from None
+    wake_delivery([email_id])
     return email_id
 
 
@@ -393,6 +399,7 @@ async def remind_and_expire(base_url: str) -> Upkeep:
     for row in due:
         email_id = await _remind(row["id"], base_url)
         if email_id is not None:
+            wake_delivery([email_id])
             email_ids.append(email_id)
     async with write_transaction():
         expired = await (

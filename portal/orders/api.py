@@ -21,8 +21,6 @@ from portal.permissions.guards import signed_in
 from portal.permissions.principal import Principal
 from portal.services.api import MoneyOut
 from portal.users.handlers import actor_of
-from workflows.approval_engine import DecisionRefused, decide
-from workflows.mail import wake_delivery
 
 TAGS = ["orders"]
 
@@ -102,18 +100,6 @@ class OrderChangeIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class CancelIn(msgspec.Struct, forbid_unknown_fields=True):
     reason: str = ""
-
-
-class DecisionIn(msgspec.Struct, forbid_unknown_fields=True):
-    # The revision the approver looked at; a changed order is refused (409) rather than
-    # approved unseen. Optional.
-    revision: int | None = None
-    reason: str = ""
-
-
-class DecisionOut(msgspec.Struct):
-    order_id: UUID
-    status: str
 
 
 def order_out(row: OrderRow) -> OrderOut:
@@ -310,56 +296,6 @@ async def cancel_order_api(
     return await _detail(principal, order_id)
 
 
-async def decide_api(
-    request: Request[Any, Any, Any],
-    principal: Principal,
-    order_id: UUID,
-    approve: bool,
-    data: DecisionIn,
-) -> DecisionOut:
-    try:
-        outcome = await decide(
-            actor_of(request, principal), order_id, approve, data.reason, data.revision
-        )
-    except DecisionRefused as error:
-        fields = {error.field: error.message} if error.field else {}
-        raise refusal(error.status, error.message, fields) from None
-    wake_delivery(outcome.email_ids)
-    return DecisionOut(order_id, outcome.state)
-
-
-@post(
-    "/api/v1/orders/{order_id:uuid}/approve",
-    opt=signed_in(),
-    tags=TAGS,
-    summary="Approve the level of the order that waits for you",
-    status_code=200,
-)
-async def approve_api(
-    request: Request[Any, Any, Any],
-    principal: NamedDependency[Principal],
-    order_id: FromPath[UUID],
-    data: JSONBody[DecisionIn],
-) -> DecisionOut:
-    return await decide_api(request, principal, order_id, True, data)
-
-
-@post(
-    "/api/v1/orders/{order_id:uuid}/reject",
-    opt=signed_in(),
-    tags=TAGS,
-    summary="Reject the order, with a reason the requester sees",
-    status_code=200,
-)
-async def reject_api(
-    request: Request[Any, Any, Any],
-    principal: NamedDependency[Principal],
-    order_id: FromPath[UUID],
-    data: JSONBody[DecisionIn],
-) -> DecisionOut:
-    return await decide_api(request, principal, order_id, False, data)
-
-
 ROUTES = [
     list_orders_api,
     place_order_api,
@@ -367,6 +303,4 @@ ROUTES = [
     edit_order_api,
     submit_order_api,
     cancel_order_api,
-    approve_api,
-    reject_api,
 ]

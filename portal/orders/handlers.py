@@ -12,10 +12,11 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from portal.approvals.queue import queue_of
+from portal.forms import parse_uuid
 from portal.orders.catalogue import CATALOGUE
-from portal.orders.queries import STATUSES, BadCursor, list_orders, order_detail
+from portal.orders.queries import BadCursor, list_orders, order_detail
 from portal.orders.service import OrderError, cancel_order, edit_order, place_order, submit_order
+from portal.orders.states import STATUS_LABELS, STATUSES
 from portal.orders.validation import check_order
 from portal.pages import page
 from portal.permissions.guards import requires, signed_in
@@ -23,8 +24,6 @@ from portal.permissions.model import Area, Level
 from portal.permissions.principal import Principal
 from portal.services.queries import get_service, list_services
 from portal.users.handlers import actor_of
-from workflows.approval_engine import STATUS_LABELS, DecisionRefused, decide
-from workflows.mail import wake_delivery
 
 ORDERS_READ = requires(Area.ORDERS, Level.READ)
 ORDERS_FULL = requires(Area.ORDERS, Level.FULL)
@@ -84,7 +83,7 @@ async def _form(
     status_code: int = 200,
 ) -> Template:
     services = (await list_services(principal, limit=SERVICE_CHOICES)).rows
-    chosen = _uuid(values.get("service"))
+    chosen = parse_uuid(values.get("service"))
     if chosen and all(service.id != chosen for service in services):
         # Beyond the first choices (ordered from the service's own page): offer it as well.
         service = await get_service(principal, chosen)
@@ -147,10 +146,10 @@ async def order_page(
     principal: NamedDependency[Principal],
     order_id: FromPath[UUID],
 ) -> Template:
-    return await _order_page(request, principal, order_id)
+    return await render_order_page(request, principal, order_id)
 
 
-async def _order_page(
+async def render_order_page(
     request: Request[Any, Any, Any],
     principal: Principal,
     order_id: UUID,
@@ -228,7 +227,9 @@ async def edit_order_submit(
         if error.status == 404:
             raise NotFoundException(error.message) from None
         if error.status != 422:
-            return await _order_page(request, principal, order_id, error.message, status_code=409)
+            return await render_order_page(
+                request, principal, order_id, error.message, status_code=409
+            )
         return await _form(request, principal, values, error.errors, order_id, 422)
     return Redirect(f"/orders/{order_id}?done={'reset' if reset else 'edited'}", status_code=303)
 
@@ -264,93 +265,10 @@ async def _requester_action(
     except OrderError as error:
         if error.status == 404:
             raise NotFoundException(error.message) from None
-        return await _order_page(
+        return await render_order_page(
             request, principal, order_id, error.message, error.errors, error.status
         )
     return Redirect(f"/orders/{order_id}?done={done}", status_code=303)
-
-
-@post("/orders/{order_id:uuid}/approve", opt=signed_in(), include_in_schema=False)
-async def approve_submit(
-    request: Request[Any, Any, Any],
-    principal: NamedDependency[Principal],
-    order_id: FromPath[UUID],
-) -> Response[Any]:
-    return await _decide(request, principal, order_id, approve=True)
-
-
-@post("/orders/{order_id:uuid}/reject", opt=signed_in(), include_in_schema=False)
-async def reject_submit(
-    request: Request[Any, Any, Any],
-    principal: NamedDependency[Principal],
-    order_id: FromPath[UUID],
-) -> Response[Any]:
-    return await _decide(request, principal, order_id, approve=False)
-
-
-def _uuid(raw: Any) -> UUID | None:
-    try:
-        return UUID(str(raw or ""))
-    except ValueError:
-        return None
-
-
-def _revision(raw: Any) -> int | None:
-    text = str(raw or "")
-    return int(text) if text.isdigit() and len(text) < 10 else None
-
-
-async def _decide(
-    request: Request[Any, Any, Any], principal: Principal, order_id: UUID, approve: bool
-) -> Response[Any]:
-    form = await request.form()
-    reason = str(form.get("reason") or "")
-    in_queue = request.headers.get("hx-request") == "true"
-    try:
-        outcome = await decide(
-            actor_of(request, principal),
-            order_id,
-            approve,
-            reason,
-            _revision(form.get("revision")),
-        )
-    except DecisionRefused as error:
-        if error.status == 404:
-            raise NotFoundException(error.message) from None
-        if in_queue:
-            return await _queue_row(request, principal, order_id, error.message, reason)
-        errors = {error.field: error.message} if error.field else {}
-        return await _order_page(request, principal, order_id, error.message, errors, error.status)
-    wake_delivery(outcome.email_ids)
-    if in_queue:
-        return await _queue_row(request, principal, order_id, None, "")
-    return Redirect(
-        f"/orders/{order_id}?done={'approve' if approve else 'reject'}", status_code=303
-    )
-
-
-async def _queue_row(
-    request: Request[Any, Any, Any],
-    principal: Principal,
-    order_id: UUID,
-    problem: str | None,
-    reason: str,
-) -> Template:
-    """The queue row after a decision: gone when decided (with the new count), or the row
-    again with the message. 422 keeps htmx swapping the row in place."""
-    queue = await queue_of(principal)
-    item = next((item for item in queue.items if item.row.id == order_id), None)
-    return Template(
-        "approvals/_decided.html",
-        context={
-            "item": item,
-            "order_id": order_id,
-            "problem": problem,
-            "reason": reason,
-            "total": queue.total,
-        },
-        status_code=422 if problem and item is not None else 200,
-    )
 
 
 ROUTES = [
@@ -363,6 +281,4 @@ ROUTES = [
     edit_order_submit,
     submit_order_submit,
     cancel_order_submit,
-    approve_submit,
-    reject_submit,
 ]

@@ -13,18 +13,18 @@ from uuid import UUID
 from piccolo.columns.combination import WhereRaw
 
 from portal.approvals.directory import load_directory
+from portal.approvals.progress import revision_decisions, steps_of
+from portal.approvals.rules import Progress, State, Step, progress
 from portal.orders.catalogue import CATALOGUE
+from portal.orders.states import STATUS_LABELS, STATUSES
 from portal.orders.tables import Order
 from portal.orders.timeline import TimelineEntry, timeline
 from portal.permissions.model import Area, Level
 from portal.permissions.principal import Principal
 from portal.users.queries import BadCursor, decode_cursor, encode_cursor
 from portal.users.tables import User
-from workflows.approval_engine import STATUS_LABELS, revision_decisions, steps_of
-from workflows.approval_rules import Progress, State, Step, progress
 
 PAGE_SIZE = 50
-STATUSES = tuple(STATUS_LABELS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,8 @@ from piccolo.query.functions.aggregate import Max
 
 from portal.activity.log import Actor
 from portal.db import for_update, lock_organisation, write_transaction
+from portal.jobs import wake_evaluation
+from portal.orders.states import OrderKind
 from portal.orders.tables import Order
 from portal.orders.timeline import EventKind, record
 from portal.orders.validation import OrderDraft
@@ -22,8 +24,6 @@ from portal.organisations.tables import Organisation
 from portal.permissions.principal import Principal
 from portal.services.queries import visible_to
 from portal.services.tables import Service
-from workflows.approval_rules import OrderKind
-from workflows.approvals import wake_evaluation
 
 UNDECIDED = ("draft", "submitted", "pending_approval")
 AWAITING = ("submitted", "pending_approval")

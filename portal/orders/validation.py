@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from uuid import UUID
 
 from portal.orders.catalogue import CATALOGUE
-from workflows.approval_rules import OrderKind
+from portal.orders.states import OrderKind
 
 MAX_QUANTITY = 100_000
 # Below the column's 14 digits with 2 decimals; no order of a portal customer comes near it.

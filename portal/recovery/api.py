@@ -17,7 +17,6 @@ from portal.permissions.principal import Principal
 from portal.recovery.service import AccessEmailRefused, send_access_email
 from portal.users.api import TAGS, Conflict
 from portal.users.handlers import USERS_FULL, actor_of, base_url
-from workflows.mail import wake_delivery
 
 
 class AccessEmailOut(msgspec.Struct):
@@ -43,7 +42,6 @@ async def send_access_email_api(
         raise NotFoundException("No such user.") from None
     except AccessEmailRefused as refused:
         raise Conflict(str(refused)) from None
-    wake_delivery([sent.email_id])
     return AccessEmailOut(user_id, sent.expires_at)
 
 

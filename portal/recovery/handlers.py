@@ -31,7 +31,6 @@ from portal.recovery.service import (
 from portal.recovery.states import STATE_PAGES, ResetState
 from portal.users.emails import MAX_EMAIL_LENGTH
 from portal.users.handlers import USERS_FULL, actor_of, base_url, render_user_page
-from workflows.mail import wake_delivery
 
 
 @post("/settings/users/{user_id:uuid}/access-email", opt=USERS_FULL, include_in_schema=False)
@@ -41,12 +40,11 @@ async def access_email_submit(
     user_id: FromPath[UUID],
 ) -> Response[Any]:
     try:
-        sent = await send_access_email(actor_of(request, principal), user_id, base_url(request))
+        await send_access_email(actor_of(request, principal), user_id, base_url(request))
     except NotFound:
         raise NotFoundException("No such user.") from None
     except AccessEmailRefused as refused:
         return await render_user_page(request, principal, user_id, problem=str(refused))
-    wake_delivery([sent.email_id])
     return Redirect(f"/settings/users/{user_id}?done=access_email_sent", status_code=303)
 
 
@@ -69,8 +67,7 @@ async def forgot_password_submit(request: Request[Any, Any, Any]) -> Template:
             error=problem,
             sent=False,
         )
-    email_id = await request_reset(email, request_origin(request), base_url(request))
-    wake_delivery([email_id] if email_id else [])
+    await request_reset(email, request_origin(request), base_url(request))
     # One answer whatever the address: the page never tells whether an account exists.
     return page(request, "recovery/forgot.html", email="", error=None, sent=True)
 

@@ -3,7 +3,7 @@ setting a new password with the emailed link.
 
 A link is a high-entropy token of which only the SHA-256 is stored; it works once, for one
 hour, and a newer link supersedes the older ones. Each change and its email are written in one
-transaction; the caller wakes the workers after the commit with the returned email id.
+transaction, and the workers are woken after the commit.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from portal.auth.passwords import hash_password
 from portal.auth.tokens import MAX_TOKEN_LENGTH, new_token, token_hash
 from portal.db import for_update, write_transaction
 from portal.invitations.service import NotFound
+from portal.jobs import wake_delivery
 from portal.mail.outbox import queue_email
 from portal.mail.render import RenderedEmail, render_email
 from portal.recovery.states import ResetState, reset_state
@@ -89,6 +90,7 @@ async def send_access_email(actor: Actor, user_id: UUID, base_url: str) -> Acces
             origin=actor.origin,
             data={"expires_at": link.expires_at.isoformat()},
         )
+    wake_delivery([email_id])
     return AccessEmail(email_id, link.expires_at)
 
 
@@ -115,6 +117,7 @@ async def request_reset(email: str, origin: RequestOrigin, base_url: str) -> UUI
             reason=reason or "",
             data={"email": address, "sent": email_id is not None},
         )
+    wake_delivery([email_id] if email_id else [])
     return email_id
 
 

@@ -13,6 +13,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Stream, Template
 
+from portal.forms import parse_uuids
 from portal.pages import page
 from portal.permissions.guards import requires
 from portal.permissions.model import Area, Level
@@ -20,7 +21,7 @@ from portal.permissions.principal import Principal
 from portal.services.export import services_csv
 from portal.services.queries import BadCursor, get_service, list_services
 from portal.services.service import AssignmentError, assign_contact
-from portal.users.handlers import NOTICES, actor_of, parse_uuids
+from portal.users.handlers import NOTICES, actor_of
 from portal.users.tables import User
 
 SERVICES_READ = requires(Area.SERVICES, Level.READ)

@@ -42,7 +42,6 @@ from portal.users.service import (
     deactivate,
     reactivate,
 )
-from workflows.mail import wake_delivery
 
 TAGS = ["users"]
 
@@ -164,7 +163,6 @@ async def invite_api(
         invited = await invite(actor_of(request, principal), invitee, base_url(request))
     except InvitationError as error:
         raise InputError(error.errors) from None
-    wake_delivery(invited.email_ids)
     return InvitedOut(invited.user_id, bool(invited.email_ids))
 
 
@@ -179,12 +177,11 @@ async def send_invitation_api(
     request: Request[Any, Any, Any], principal: NamedDependency[Principal], user_id: FromPath[UUID]
 ) -> UserOut:
     try:
-        email_id = await send_invitation(actor_of(request, principal), user_id, base_url(request))
+        await send_invitation(actor_of(request, principal), user_id, base_url(request))
     except NotFound:
         raise NotFoundException("No such user.") from None
     except InvitationError as error:
         raise InputError(error.errors) from None
-    wake_delivery([email_id])
     return await _one(principal, user_id)
 
 
@@ -213,7 +210,7 @@ async def deactivate_api(
     data: JSONBody[ReasonIn],
 ) -> UserOut:
     try:
-        wake_delivery(await deactivate(actor_of(request, principal), user_id, data.reason))
+        await deactivate(actor_of(request, principal), user_id, base_url(request), data.reason)
     except NotFound:
         raise NotFoundException("No such user.") from None
     except LifecycleError as error:
@@ -229,14 +226,11 @@ async def reactivate_api(
     data: JSONBody[ReasonIn],
 ) -> UserOut:
     try:
-        email_id = await reactivate(
-            actor_of(request, principal), user_id, base_url(request), data.reason
-        )
+        await reactivate(actor_of(request, principal), user_id, base_url(request), data.reason)
     except NotFound:
         raise NotFoundException("No such user.") from None
     except LifecycleError as error:
         raise Conflict(str(error)) from None
-    wake_delivery([email_id] if email_id else [])
     return await _one(principal, user_id)
 
 

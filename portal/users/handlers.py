@@ -13,6 +13,7 @@ from litestar.response import Redirect, Template
 
 from portal.activity.log import Actor
 from portal.auth.handlers import request_origin
+from portal.forms import parse_uuids
 from portal.invitations.service import (
     InvitationError,
     Invitee,
@@ -45,7 +46,6 @@ from portal.users.service import (
     reactivate,
 )
 from portal.users.tables import User, UserOverride
-from workflows.mail import wake_delivery
 
 USERS_READ = requires(Area.USERS, Level.READ)
 USERS_FULL = requires(Area.USERS, Level.FULL)
@@ -152,10 +152,9 @@ async def invite_submit(
         send_now=values["send_now"] == "on",
     )
     try:
-        invited = await invite(actor_of(request, principal), invitee, base_url(request))
+        await invite(actor_of(request, principal), invitee, base_url(request))
     except InvitationError as error:
         return await _invite_form(request, principal, values, error.errors, role_ids)
-    wake_delivery(invited.email_ids)
     done = "invited" if invitee.send_now else "invited_later"
     return Redirect(f"/settings/users?done={done}", status_code=303)
 
@@ -182,16 +181,6 @@ async def _invite_form(
         chosen_roles=set(chosen_roles or []),
         tiers=[tier.value for tier in Tier],
     )
-
-
-def parse_uuids(raw: list[Any]) -> tuple[list[UUID], bool]:
-    ids = []
-    for value in raw[:200]:
-        try:
-            ids.append(UUID(str(value)))
-        except ValueError:
-            return [], True
-    return ids, False
 
 
 @get("/settings/users/{user_id:uuid}", opt=USERS_READ, include_in_schema=False)
@@ -259,14 +248,13 @@ async def _act(
     actor = actor_of(request, principal)
     try:
         if action == "sent":
-            wake_delivery([await send_invitation(actor, user_id, base_url(request))])
+            await send_invitation(actor, user_id, base_url(request))
         elif action == "cancelled":
             await cancel_invitation(actor, user_id)
         elif action == "deactivated":
-            wake_delivery(await deactivate(actor, user_id, reason))
+            await deactivate(actor, user_id, base_url(request), reason)
         else:
-            email_id = await reactivate(actor, user_id, base_url(request), reason)
-            wake_delivery([email_id] if email_id else [])
+            await reactivate(actor, user_id, base_url(request), reason)
     except NotFound:
         raise NotFoundException("No such user.") from None
     except (InvitationError, LifecycleError) as error:

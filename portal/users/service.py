@@ -10,14 +10,15 @@ from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from portal.activity.log import Actor, log_action
+from portal.approvals.upkeep import hand_over_after_deactivation
 from portal.db import lock_organisation, write_transaction
 from portal.invitations.service import InvitationError, NotFound, send_invitation
 from portal.invitations.tables import Invitation
+from portal.jobs import wake_delivery
 from portal.organisations.service import MAX_NAME_LENGTH
 from portal.permissions.model import AREA_MAX_LEVEL, Area, Level, OverrideKind, Tier
 from portal.permissions.tables import Role, UserRole
 from portal.users.tables import User, UserOverride
-from workflows.approval_engine import hand_over_after_deactivation
 
 MAX_REASON_LENGTH = 500
 
@@ -26,10 +27,10 @@ class LifecycleError(ValueError):
     """A rule of the organisation refuses the change; nothing was written."""
 
 
-async def deactivate(actor: Actor, user_id: UUID, reason: str = "") -> list[UUID]:
+async def deactivate(actor: Actor, user_id: UUID, base_url: str, reason: str = "") -> list[UUID]:
     """Stop sign-in, end sessions and API access on the next request, cancel any invitation.
-    Orders left without an approver go to the admins; returns the ids of the emails telling
-    them, for waking the workers after the commit."""
+    Orders left without an approver go to the admins; the emails telling them are woken
+    after the commit, and their ids returned."""
     reason = reason.strip()[:MAX_REASON_LENGTH]
     async with write_transaction():
         await lock_organisation(actor.organisation_id)
@@ -55,12 +56,14 @@ async def deactivate(actor: Actor, user_id: UUID, reason: str = "") -> list[UUID
             reason=reason[:64],
             data={"before": user["status"], "after": "inactive", "reason": reason},
         )
-        return await hand_over_after_deactivation(actor.organisation_id, user_id)
+        emails = await hand_over_after_deactivation(actor.organisation_id, user_id, base_url)
+    wake_delivery(emails)
+    return emails
 
 
 async def reactivate(actor: Actor, user_id: UUID, base_url: str, reason: str = "") -> UUID | None:
     """Restore the same account. One that never set a password is invited again: the id of
-    the invitation email is returned, for waking the workers after the commit."""
+    the id of the invitation email, woken after the commit, is returned."""
     reason = reason.strip()[:MAX_REASON_LENGTH]
     async with write_transaction():
         user = await _user(actor.organisation_id, user_id)

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from portal import db
 from portal.activity.log import Actor
+from portal.approvals.engine import Outcome, evaluate_order
 from portal.approvals.policies import check_policy, save_policy
 from portal.orders.service import place_order
 from portal.orders.tables import Order, OrderEvent
@@ -15,8 +16,7 @@ from portal.orders.validation import check_order
 from portal.organisations.service import NewMember, add_member
 from portal.permissions.model import Tier
 from portal.permissions.principal import Principal, load_principal
-from tests.conftest import PASSWORD, Member, Tenant
-from workflows.approval_engine import Outcome, evaluate_order
+from tests.conftest import BASE_URL, PASSWORD, Member, Tenant
 
 
 async def add_person(tenant: Tenant, name: str, tier: Tier = Tier.ADMIN) -> Member:
@@ -87,7 +87,7 @@ async def place(
 
 async def place_and_evaluate(member: Member, cost: str, **options: Any) -> UUID:
     order_id = await place(member, cost, **options)
-    outcome = await evaluate_order(order_id)
+    outcome = await evaluate_order(order_id, BASE_URL)
     assert isinstance(outcome, Outcome)
     return order_id
 

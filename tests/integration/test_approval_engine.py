@@ -9,15 +9,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from portal.activity.log import Actor
+from portal.approvals.engine import DecisionRefused, decide, evaluate_order
 from portal.approvals.policies import PolicyError, check_policy, save_policy
 from portal.approvals.queue import approver_queue
+from portal.approvals.upkeep import remind_and_escalate_due
 from portal.mail.tables import OutboundEmail
 from portal.orders.service import OrderError, edit_order
 from portal.orders.tables import OrderDecision, OrderEvent
 from portal.orders.validation import check_order
 from portal.permissions.model import Tier
 from portal.users.service import deactivate
-from tests.conftest import Tenant
+from tests.conftest import BASE_URL, Tenant
 from tests.integration.orders_support import (
     add_person,
     add_policy,
@@ -28,8 +30,6 @@ from tests.integration.orders_support import (
     principal_of,
     status_of,
 )
-from workflows.approval_engine import DecisionRefused, decide, evaluate_order
-from workflows.approvals import remind_and_escalate_due
 
 
 def actor(member: object) -> Actor:
@@ -61,7 +61,7 @@ async def test_over_the_threshold_waits_and_at_or_under_it_is_approved_at_once(
 async def test_evaluation_happens_once_however_often_it_is_woken(acme: Tenant) -> None:
     await add_policy(acme, "Over 50", "50.00")
     order_id = await place(acme.manager, "100.00")
-    outcomes = await asyncio.gather(*(evaluate_order(order_id) for _ in range(5)))
+    outcomes = await asyncio.gather(*(evaluate_order(order_id, BASE_URL) for _ in range(5)))
     assert sum(outcome is not None for outcome in outcomes) == 1
     assert (await event_kinds(order_id)).count("evaluated") == 1
 
@@ -70,11 +70,13 @@ async def test_nobody_approves_their_own_order(acme: Tenant) -> None:
     await add_policy(acme, "Admins", "50.00", users=[acme.admin.id, acme.manager.id])
     order_id = await place_and_evaluate(acme.admin, "100.00")
     with pytest.raises(DecisionRefused) as refused:
-        await decide(actor(acme.admin), order_id, approve=True)
+        await decide(actor(acme.admin), order_id, approve=True, base_url=BASE_URL)
     assert refused.value.status == 403
     assert "own order" in refused.value.message
     assert await OrderDecision.count() == 0
-    assert (await decide(actor(acme.manager), order_id, approve=True)).state == "approved"
+    assert (
+        await decide(actor(acme.manager), order_id, approve=True, base_url=BASE_URL)
+    ).state == "approved"
 
 
 async def test_a_level_naming_only_the_requester_falls_to_the_admins(acme: Tenant) -> None:
@@ -82,7 +84,9 @@ async def test_a_level_naming_only_the_requester_falls_to_the_admins(acme: Tenan
     order_id = await place_and_evaluate(acme.manager, "100.00")
     queue = await approver_queue(acme.admin.id, acme.id)
     assert [item.row.id for item in queue.items] == [order_id]
-    assert (await decide(actor(acme.admin), order_id, approve=True)).state == "approved"
+    assert (
+        await decide(actor(acme.admin), order_id, approve=True, base_url=BASE_URL)
+    ).state == "approved"
 
 
 async def test_when_the_requester_is_the_only_admin_nobody_else_approves(acme: Tenant) -> None:
@@ -91,9 +95,11 @@ async def test_when_the_requester_is_the_only_admin_nobody_else_approves(acme: T
     assert await status_of(order_id) == "pending_approval"  # never approved by nobody
     for member in (acme.admin, acme.manager, acme.user):
         with pytest.raises(DecisionRefused):
-            await decide(actor(member), order_id, approve=True)
+            await decide(actor(member), order_id, approve=True, base_url=BASE_URL)
     second_admin = await add_person(acme, "Second Admin")
-    assert (await decide(actor(second_admin), order_id, approve=True)).state == "approved"
+    assert (
+        await decide(actor(second_admin), order_id, approve=True, base_url=BASE_URL)
+    ).state == "approved"
 
 
 async def test_a_rejection_needs_a_reason_and_ends_the_order(acme: Tenant) -> None:
@@ -101,15 +107,17 @@ async def test_a_rejection_needs_a_reason_and_ends_the_order(acme: Tenant) -> No
     second = await add_person(acme, "Second Admin")
     order_id = await place_and_evaluate(acme.manager, "100.00")
     with pytest.raises(DecisionRefused) as refused:
-        await decide(actor(acme.admin), order_id, approve=False, reason="   ")
+        await decide(actor(acme.admin), order_id, approve=False, reason="   ", base_url=BASE_URL)
     assert (refused.value.status, refused.value.field) == (422, "reason")
     assert await OrderDecision.count() == 0
-    outcome = await decide(actor(acme.admin), order_id, approve=False, reason="Too expensive")
+    outcome = await decide(
+        actor(acme.admin), order_id, approve=False, reason="Too expensive", base_url=BASE_URL
+    )
     assert outcome.state == "rejected"
     row = await order_row(order_id)
     assert row["rejection_reason"] == "Too expensive"
     with pytest.raises(DecisionRefused) as late:
-        await decide(actor(second), order_id, approve=True)
+        await decide(actor(second), order_id, approve=True, base_url=BASE_URL)
     assert late.value.status == 409
     assert await emails_to(acme.manager.email, "order_rejected") == ["order_rejected"]
 
@@ -118,9 +126,9 @@ async def test_each_approver_decides_once_per_level(acme: Tenant) -> None:
     await add_policy(acme, "Two admins", "50.00", required=2)
     await add_person(acme, "Second Admin")
     order_id = await place_and_evaluate(acme.manager, "100.00")
-    await decide(actor(acme.admin), order_id, approve=True)
+    await decide(actor(acme.admin), order_id, approve=True, base_url=BASE_URL)
     with pytest.raises(DecisionRefused) as again:
-        await decide(actor(acme.admin), order_id, approve=True)
+        await decide(actor(acme.admin), order_id, approve=True, base_url=BASE_URL)
     assert again.value.status == 409
     assert await OrderDecision.count() == 1
     assert await status_of(order_id) == "pending_approval"
@@ -134,12 +142,18 @@ async def test_a_two_level_chain_waits_for_each_level_in_turn(acme: Tenant) -> N
     order_id = await place_and_evaluate(acme.manager, "1250.00")
     assert (await order_row(order_id))["current_level"] == 1
     with pytest.raises(DecisionRefused):
-        await decide(actor(acme.admin), order_id, approve=True)  # not level 1's approver
-    assert (await decide(actor(finance), order_id, approve=True)).state == "pending_approval"
+        await decide(
+            actor(acme.admin), order_id, approve=True, base_url=BASE_URL
+        )  # not level 1's approver
+    assert (
+        await decide(actor(finance), order_id, approve=True, base_url=BASE_URL)
+    ).state == "pending_approval"
     assert (await order_row(order_id))["current_level"] == 2
-    await decide(actor(acme.admin), order_id, approve=True)
+    await decide(actor(acme.admin), order_id, approve=True, base_url=BASE_URL)
     assert await status_of(order_id) == "pending_approval"
-    assert (await decide(actor(second), order_id, approve=True)).state == "approved"
+    assert (
+        await decide(actor(second), order_id, approve=True, base_url=BASE_URL)
+    ).state == "approved"
     kinds = await event_kinds(order_id)
     assert kinds == [
         "submitted",
@@ -172,7 +186,7 @@ async def test_an_edit_while_pending_resets_the_approvals_and_re_evaluates(acme:
     await add_policy(acme, "Two admins", "50.00", required=2)
     await add_person(acme, "Second Admin")
     order_id = await place_and_evaluate(acme.manager, "100.00")
-    await decide(actor(acme.admin), order_id, approve=True)
+    await decide(actor(acme.admin), order_id, approve=True, base_url=BASE_URL)
     draft, _ = check_order(
         {"kind": "new", "item": "leased-line-10g", "quantity": "2", "estimated_cost": "200.00"}
     )
@@ -181,9 +195,9 @@ async def test_an_edit_while_pending_resets_the_approvals_and_re_evaluates(acme:
     assert await edit_order(manager, actor(acme.manager), order_id, draft) is True
     row = await order_row(order_id)
     assert (row["status"], row["revision"]) == ("submitted", 2)
-    await evaluate_order(order_id)
+    await evaluate_order(order_id, BASE_URL)
     # The earlier approval was for revision 1: the admin decides again on revision 2.
-    await decide(actor(acme.admin), order_id, approve=True)
+    await decide(actor(acme.admin), order_id, approve=True, base_url=BASE_URL)
     assert await status_of(order_id) == "pending_approval"
     assert await OrderDecision.count() == 2
 
@@ -212,8 +226,10 @@ async def test_a_policy_changed_later_does_not_change_pending_orders(acme: Tenan
     await save_policy(actor(acme.admin), changed, policy_id)
     assert (await order_row(order_id))["snapshot"] == snapshot
     with pytest.raises(DecisionRefused):
-        await decide(actor(acme.admin), order_id, approve=True)
-    assert (await decide(actor(finance), order_id, approve=True)).state == "approved"
+        await decide(actor(acme.admin), order_id, approve=True, base_url=BASE_URL)
+    assert (
+        await decide(actor(finance), order_id, approve=True, base_url=BASE_URL)
+    ).state == "approved"
     # A new order meets the policy as it is now: under 5,000, nothing applies.
     assert await status_of(await place_and_evaluate(acme.manager, "100.00")) == "approved"
 
@@ -227,15 +243,17 @@ async def test_a_deactivated_approver_no_longer_counts(acme: Tenant) -> None:
     assert (await approver_queue(acme.manager.id, acme.id, admin=False)).total == 0
     assert (await approver_queue(acme.admin.id, acme.id)).total == 0
     assert await emails_to(acme.admin.email, "order_fallen") == []
-    await deactivate(actor(acme.admin), finance.id)
+    await deactivate(actor(acme.admin), finance.id, BASE_URL)
     # The admins hear of it at once, in the deactivation's transaction.
     assert await emails_to(acme.admin.email, "order_fallen") == ["order_fallen"]
     assert (await event_kinds(order_id))[-1] == "fell_to_admins"
     with pytest.raises(DecisionRefused):
-        await decide(actor(finance), order_id, approve=True)
+        await decide(actor(finance), order_id, approve=True, base_url=BASE_URL)
     # Left with nobody, the level falls to the admins.
     assert [i.row.id for i in (await approver_queue(acme.admin.id, acme.id)).items] == [order_id]
-    assert (await decide(actor(acme.admin), order_id, approve=True)).state == "approved"
+    assert (
+        await decide(actor(acme.admin), order_id, approve=True, base_url=BASE_URL)
+    ).state == "approved"
 
 
 async def test_reminders_and_escalation_go_out_once(acme: Tenant) -> None:
@@ -243,27 +261,29 @@ async def test_reminders_and_escalation_go_out_once(acme: Tenant) -> None:
     await add_policy(acme, "Finance check", "50.00", users=[finance.id])
     order_id = await place_and_evaluate(acme.manager, "100.00")
     now = datetime.now(UTC)
-    await remind_and_escalate_due(now)
+    await remind_and_escalate_due(now, BASE_URL)
     assert await emails_to(finance.email, "order_reminder") == []
-    await remind_and_escalate_due(now + timedelta(hours=25))
-    await remind_and_escalate_due(now + timedelta(hours=26))
+    await remind_and_escalate_due(now + timedelta(hours=25), BASE_URL)
+    await remind_and_escalate_due(now + timedelta(hours=26), BASE_URL)
     assert await emails_to(finance.email, "order_reminder") == ["order_reminder"]
     assert (await approver_queue(acme.admin.id, acme.id)).total == 0
-    await remind_and_escalate_due(now + timedelta(hours=73))
-    await remind_and_escalate_due(now + timedelta(hours=74))
+    await remind_and_escalate_due(now + timedelta(hours=73), BASE_URL)
+    await remind_and_escalate_due(now + timedelta(hours=74), BASE_URL)
     assert await emails_to(acme.admin.email, "order_escalated") == ["order_escalated"]
     assert (await event_kinds(order_id)).count("escalated") == 1
     assert (await event_kinds(order_id)).count("reminded") == 1
     # Escalated: the admins may decide now, beside the named approver.
     assert (await approver_queue(acme.admin.id, acme.id)).total == 1
-    assert (await decide(actor(acme.admin), order_id, approve=True)).state == "approved"
+    assert (
+        await decide(actor(acme.admin), order_id, approve=True, base_url=BASE_URL)
+    ).state == "approved"
 
 
 async def test_another_organisation_cannot_decide_or_see(acme: Tenant, globex: Tenant) -> None:
     await add_policy(acme, "Over 50", "50.00")
     order_id = await place_and_evaluate(acme.manager, "100.00")
     with pytest.raises(DecisionRefused) as refused:
-        await decide(actor(globex.admin), order_id, approve=True)
+        await decide(actor(globex.admin), order_id, approve=True, base_url=BASE_URL)
     assert refused.value.status == 404
     assert (await approver_queue(globex.admin.id, globex.id)).total == 0
     # A policy may not name another organisation's people.
@@ -286,7 +306,11 @@ async def test_twenty_concurrent_decisions_make_one_transition(acme: Tenant) -> 
         approver = approvers[index % len(approvers)]
         try:
             outcome = await decide(
-                actor(approver), order_id, approve=index % 3 != 0, reason=f"reason {index}"
+                actor(approver),
+                order_id,
+                approve=index % 3 != 0,
+                reason=f"reason {index}",
+                base_url=BASE_URL,
             )
         except DecisionRefused as error:
             return f"refused {error.status}"

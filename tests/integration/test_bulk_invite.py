@@ -25,7 +25,12 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from portal.activity.log import Actor
-from portal.invitations.batches import UPLOADER_CANNOT_INVITE, store_batch, unfinished_batches
+from portal.invitations.batches import (
+    UPLOADER_CANNOT_INVITE,
+    run_batch,
+    store_batch,
+    unfinished_batches,
+)
 from portal.invitations.csv_import import RowIn, check_rows
 from portal.invitations.service import Invitee, invite
 from portal.invitations.tables import InvitationBatch, InvitationBatchRow
@@ -33,8 +38,8 @@ from portal.mail.delivery import deliver
 from portal.mail.tables import OutboundEmail
 from portal.settings import Settings
 from portal.users.tables import User
-from tests.conftest import BASE_URL, MailSink, Tenant, sign_in
-from workflows.invitation_batches import SWEEP_GRACE, process_invitation_batch, run_batch
+from tests.conftest import BASE_URL, MailSink, Tenant, broker_in_use, sign_in
+from workflows.invitation_batches import SWEEP_GRACE
 
 IMPORT = "/settings/users/import"
 BULK_API = "/api/v1/users/invitations/bulk"
@@ -150,7 +155,7 @@ async def test_good_rows_are_invited_bad_rows_reported_and_emails_delivered(
     fragment = await progress_fragment(client, batch_id)
     assert 'hx-trigger="every 1s"' in fragment and "<strong>62%</strong>" in fragment
 
-    assert await run_batch(batch_id) == 3
+    assert await run_batch(batch_id, BASE_URL) == 3
     assert await User.count() == users_before + 3
     fragment = await progress_fragment(client, batch_id)
     assert 'hx-trigger="every 1s"' in fragment  # invited, but no email is out yet
@@ -188,9 +193,9 @@ async def test_running_the_batch_twice_sends_each_invitation_once(
     people = [f"Colleague {n},c{n}@acme.example,user" for n in range(30)]
     batch_id = batch_id_of(await upload(client, csv_file(*people)))
     # Two runs at once (a duplicate message, or the sweep beside the first run), then a third.
-    settled = await asyncio.gather(run_batch(batch_id), run_batch(batch_id))
+    settled = await asyncio.gather(run_batch(batch_id, BASE_URL), run_batch(batch_id, BASE_URL))
     assert sum(settled) == 30, settled
-    assert await run_batch(batch_id) == 0
+    assert await run_batch(batch_id, BASE_URL) == 0
     assert await OutboundEmail.count() == 30
     assert await deliver_owed(settings, smtp_url) == 30
     addresses = [to for mail in sink.received for to in mail.to]
@@ -206,7 +211,7 @@ async def test_a_row_whose_email_was_taken_meanwhile_is_refused(
         await upload(client, csv_file("Ada,ada@acme.example,user", "Bob,bob@acme.example,user"))
     )
     await invite(Actor(acme.admin.id, acme.id), Invitee("Bob", "bob@acme.example", "user"), "x")
-    assert await run_batch(batch_id) == 2
+    assert await run_batch(batch_id, BASE_URL) == 2
     assert outcomes(await stored_rows(batch_id)) == {
         2: ("invited", ""),
         3: ("refused", "Email: This email is already in use."),
@@ -219,7 +224,7 @@ async def test_rows_wait_for_nobody_when_the_uploader_may_no_longer_invite(
     await sign_in(client, acme.admin.email)
     batch_id = batch_id_of(await upload(client, csv_file("Ada,ada@acme.example,user")))
     await User.update({User.status: "inactive"}).where(User.id == acme.admin.id)
-    assert await run_batch(batch_id) == 0
+    assert await run_batch(batch_id, BASE_URL) == 0
     assert outcomes(await stored_rows(batch_id)) == {2: ("refused", UPLOADER_CANNOT_INVITE)}
     assert await OutboundEmail.count() == 0
 
@@ -345,7 +350,7 @@ async def test_the_bulk_api(
         "failed": 0,
         "done": False,
     }
-    await run_batch(UUID(batch_id))
+    await run_batch(UUID(batch_id), BASE_URL)
     await deliver_owed(settings, smtp_url)
     assert (await client.get(progress_url)).json() == {
         "total": 4,
@@ -375,17 +380,13 @@ async def test_a_lost_message_is_made_good_by_the_sweep(
     client: AsyncTestClient[Litestar], acme: Tenant
 ) -> None:
     await sign_in(client, acme.admin.email)
-    real_broker = process_invitation_batch.broker
-    process_invitation_batch.broker = RedisBroker(url=NOTHING_LISTENS)
-    try:
+    with broker_in_use(RedisBroker(url=NOTHING_LISTENS)):
         # Redis is down: the upload still succeeds, and the batch waits in the database.
         batch_id = batch_id_of(await upload(client, csv_file("Ada,ada@acme.example,user")))
-    finally:
-        process_invitation_batch.broker = real_broker
     assert await unfinished_batches(SWEEP_GRACE) == []  # too fresh: its message may be on the way
     with time_machine.travel(datetime.now(UTC) + 2 * SWEEP_GRACE):
         assert await unfinished_batches(SWEEP_GRACE) == [batch_id]
-    await run_batch(batch_id)  # what the sweep's message does
+    await run_batch(batch_id, BASE_URL)  # what the sweep's message does
     assert await unfinished_batches(timedelta(0)) == []
     assert outcomes(await stored_rows(batch_id)) == {2: ("invited", "")}
 

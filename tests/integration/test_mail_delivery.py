@@ -24,11 +24,11 @@ from dramatiq.brokers.redis import RedisBroker
 
 from portal.activity.log import Actor
 from portal.invitations.service import Invitee, invite
+from portal.jobs import wake_delivery
 from portal.mail.outbox import owed_emails
 from portal.mail.tables import OutboundEmail
 from portal.settings import Settings
-from tests.conftest import MailSink, Tenant
-from workflows.mail import deliver_email, wake_delivery
+from tests.conftest import MailSink, Tenant, broker_in_use
 
 PORTAL = str(Path(sys.executable).parent / "portal")
 REDIS_URL = "redis://127.0.0.1:6379/11"
@@ -36,15 +36,11 @@ NOTHING_LISTENS = "redis://127.0.0.1:1/0"
 
 
 async def test_redis_down_delays_email_but_loses_none(acme: Tenant, settings: Settings) -> None:
-    real_broker = deliver_email.broker
-    deliver_email.broker = RedisBroker(url=NOTHING_LISTENS)
-    try:
+    with broker_in_use(RedisBroker(url=NOTHING_LISTENS)):
         invited = await invite(
             Actor(acme.admin.id, acme.id), Invitee("Ada", "ada@acme.example", "user"), "http://x"
         )
         wake_delivery(invited.email_ids)  # the broker is down: logged, not raised
-    finally:
-        deliver_email.broker = real_broker
     row = await OutboundEmail.select(OutboundEmail.status).first()
     assert row == {"status": "pending"}
     lease = timedelta(seconds=settings.mail_lease_seconds)

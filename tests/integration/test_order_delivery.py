@@ -11,8 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from uuid import UUID
 
@@ -22,9 +21,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from portal.orders.tables import Order, OrderEvent
-from tests.conftest import Tenant, sign_in
+from tests.conftest import Tenant, broker_in_use, sign_in
 from tests.integration.orders_support import add_policy, place
-from workflows.approvals import evaluate_submitted_order
 
 PORTAL = str(Path(sys.executable).parent / "portal")
 REDIS_SERVER = "/usr/bin/redis-server"
@@ -114,17 +112,6 @@ async def evaluations_per_order() -> dict[UUID, int]:
     return counts
 
 
-@contextmanager
-def broker_of_evaluation(broker: RedisBroker) -> Iterator[None]:
-    """Point the web side's wake-up at `broker`, as REDIS_URL does in production."""
-    real = evaluate_submitted_order.broker
-    evaluate_submitted_order.broker = broker
-    try:
-        yield
-    finally:
-        evaluate_submitted_order.broker = real
-
-
 async def test_orders_submitted_while_redis_is_stopped_are_evaluated_once_it_is_back(
     client: AsyncTestClient[Litestar], acme: Tenant
 ) -> None:
@@ -140,7 +127,7 @@ async def test_orders_submitted_while_redis_is_stopped_are_evaluated_once_it_is_
         stop(redis)  # Redis stopped: every wake-up after the commit fails
         await sign_in(client, acme.manager.email)
         headers = {"x-csrftoken": client.cookies["csrftoken"]}
-        with broker_of_evaluation(broker):
+        with broker_in_use(broker):
             for number in range(100):
                 response = await client.post(
                     "/api/v1/orders",

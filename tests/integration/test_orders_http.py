@@ -10,6 +10,7 @@ from uuid import UUID
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from portal.approvals.engine import evaluate_order
 from portal.approvals.tables import ApprovalPolicy
 from portal.orders.tables import Order, OrderDecision
 from portal.permissions.model import Tier
@@ -24,7 +25,6 @@ from tests.integration.orders_support import (
     status_of,
 )
 from tests.integration.test_services import add_service
-from workflows.approval_engine import evaluate_order
 
 
 def form(client: AsyncTestClient[Litestar], **fields: Any) -> dict[str, Any]:
@@ -50,7 +50,7 @@ async def test_a_manager_places_an_order_in_the_page_and_the_admin_rejects_it(
     order_id = UUID(placed.headers["location"].split("/")[2].split("?")[0])
     row = await order_row(order_id)
     assert (row["estimated_cost"], row["currency"], row["status"]) == (1250, "GBP", "submitted")
-    await evaluate_order(order_id)
+    await evaluate_order(order_id, BASE_URL)
     async with AsyncTestClient(app, base_url=BASE_URL) as admin:
         await sign_in(admin, acme.admin.email)
         dashboard = await admin.get("/")
@@ -126,7 +126,7 @@ async def test_the_api_places_edits_and_cancels_and_shows_the_timeline(
     body = placed.json()
     order_id = body["order"]["id"]
     assert body["order"]["estimated_cost"] == {"amount": "190.00", "currency": "GBP"}
-    await evaluate_order(UUID(order_id))
+    await evaluate_order(UUID(order_id), BASE_URL)
     edited = await client.patch(
         f"/api/v1/orders/{order_id}", json={"estimated_cost": "250.00"}, headers=headers
     )

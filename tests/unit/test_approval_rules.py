@@ -11,7 +11,7 @@ from uuid import UUID, uuid4
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workflows.approval_rules import (
+from portal.approvals.rules import (
     ADMIN_ROLE,
     Decision,
     Directory,

@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from portal.orders.catalogue import CATALOGUE
+from portal.orders.states import OrderKind
 from portal.orders.validation import (
     MAX_COST,
     MAX_COST_CENTRE,
@@ -24,7 +25,6 @@ from portal.orders.validation import (
     parse_money,
     parse_quantity,
 )
-from workflows.approval_rules import OrderKind
 
 # --- parse_money -----------------------------------------------------------------------------
 

@@ -22,11 +22,6 @@ TIER_ROLE_PREFIX = "tier:"
 ADMIN_ROLE = f"{TIER_ROLE_PREFIX}admin"
 
 
-class OrderKind(StrEnum):
-    NEW = "new"
-    CHANGE = "change"
-
-
 @dataclass(frozen=True, slots=True)
 class PolicyRule:
     id: UUID

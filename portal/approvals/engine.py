@@ -1,0 +1,354 @@
+"""The approval engine: evaluating a submitted order, and recording a decision.
+
+Each runs in one transaction holding the order: its row locked on PostgreSQL, the write lock
+held on SQLite. Each moves the order only from the state it checked, and a unique index takes
+one decision per approver, level and revision, so concurrent and repeated calls make exactly
+one decision and one transition. A worker killed midway rolls the whole step back; the message
+or the sweep runs it again. The emails a step queued are woken only after its commit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from portal.activity.log import Actor
+from portal.approvals.directory import load_directory
+from portal.approvals.emails import email_approvers, email_requester
+from portal.approvals.policies import active_rules
+from portal.approvals.progress import (
+    facts_of,
+    level_timers,
+    locked_order,
+    revision_decisions,
+    steps_of,
+)
+from portal.approvals.rules import (
+    Decision,
+    Progress,
+    State,
+    Step,
+    applies,
+    counts_for,
+    evaluate,
+    progress,
+    step_to_json,
+)
+from portal.db import UNIQUE_VIOLATIONS, write_transaction
+from portal.jobs import wake_delivery
+from portal.orders.states import status_label
+from portal.orders.tables import Order, OrderDecision
+from portal.orders.timeline import EventKind, record
+
+MAX_REASON = 1000
+
+
+class DecisionRefused(Exception):
+    """A decision that cannot be taken; nothing was changed. `status` is the HTTP answer."""
+
+    def __init__(self, status: int, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a step of the engine did, and the emails it queued."""
+
+    state: str
+    email_ids: tuple[UUID, ...] = ()
+
+
+def describe_steps(steps: Iterable[Step]) -> str:
+    parts = [
+        f"{step.policy_name} (level {step.level}, {step.required} "
+        f"approval{'' if step.required == 1 else 's'})"
+        for step in steps
+    ]
+    return "Applies: " + "; ".join(parts) + "."
+
+
+# --- evaluation ------------------------------------------------------------------------------
+
+
+async def evaluate_order(order_id: UUID, base_url: str) -> Outcome | None:
+    """Evaluate a submitted order once; None if it is not (or no longer) waiting for that.
+    The emails it queued are woken after the commit."""
+    async with write_transaction():
+        order = await locked_order(order_id)
+        if order is None or order["status"] != "submitted":
+            return None
+        facts = facts_of(order)
+        rules = [rule for rule in await active_rules(order["organisation"]) if applies(rule, facts)]
+        directory = await load_directory(
+            order["organisation"], {role for rule in rules for role in rule.approver_roles}
+        )
+        steps = evaluate(rules, facts, directory)
+        state = progress(steps, (), order["requester"], directory)
+        now = datetime.now(UTC)
+        snapshot = {
+            "steps": [step_to_json(step) for step in steps],
+            "evaluated_at": now.isoformat(),
+            "revision": order["revision"],
+        }
+        changes: dict[Any, Any] = {
+            Order.snapshot: json.dumps(snapshot),
+            Order.status: state.state.value,
+            Order.updated_at: now,
+        }
+        if state.state is State.APPROVED:
+            changes |= {Order.decided_at: now, Order.current_level: None}
+        else:
+            changes |= {Order.current_level: state.level, **level_timers(order, now)}
+        await Order.update(changes).where(
+            (Order.id == order_id)
+            & (Order.status == "submitted")
+            & (Order.revision == order["revision"])
+        )
+        policies = [
+            {"id": str(step.policy_id), "name": step.policy_name, "level": step.level}
+            for step in steps
+        ]
+        if state.state is State.APPROVED:
+            await record(
+                order_id,
+                order["organisation"],
+                EventKind.EVALUATED,
+                "No approval policy applies to this order.",
+                data={"policies": policies},
+            )
+            await record(
+                order_id, order["organisation"], EventKind.APPROVED, "Approved: no approval needed."
+            )
+            emails = [await email_requester(order, "approved", "No approval was needed.", base_url)]
+        else:
+            await record(
+                order_id,
+                order["organisation"],
+                EventKind.EVALUATED,
+                describe_steps(steps) + _nobody_note(state),
+                data={"policies": policies},
+            )
+            emails = await email_approvers(order, state, "pending", base_url)
+    wake_delivery(emails)
+    return Outcome(state.state.value, tuple(emails))
+
+
+def _nobody_note(state: Progress) -> str:
+    if state.state is State.PENDING and not state.deciders:
+        return (
+            " Nobody but the requester can approve this level: an admin must add an approver"
+            " or another admin."
+        )
+    return ""
+
+
+# --- decisions -------------------------------------------------------------------------------
+
+
+async def decide(
+    actor: Actor,
+    order_id: UUID,
+    approve: bool,
+    reason: str = "",
+    revision: int | None = None,
+    *,
+    base_url: str,
+) -> Outcome:
+    """One approver's approval or rejection of the level that is waiting. The emails it
+    queued are woken after the commit."""
+    reason = reason.strip()
+    if not approve and not reason:
+        raise DecisionRefused(
+            422, "Give a reason for the rejection; the requester will see it.", "reason"
+        )
+    if len(reason) > MAX_REASON:
+        raise DecisionRefused(422, f"Use at most {MAX_REASON} characters.", "reason")
+    async with write_transaction():
+        order = await locked_order(order_id, actor.organisation_id)
+        if order is None:
+            raise DecisionRefused(404, "No such order.")
+        if order["status"] != "pending_approval":
+            raise DecisionRefused(
+                409,
+                "This order is no longer waiting for approval: "
+                f"it is {status_label(order['status'])}.",
+            )
+        if revision is not None and revision != order["revision"]:
+            raise DecisionRefused(
+                409, "The order was changed after you opened it. Review it again, then decide."
+            )
+        steps = steps_of(order)
+        decisions = await revision_decisions(order_id, order["revision"])
+        directory = await load_directory(order["organisation"])
+        before = progress(
+            steps,
+            decisions,
+            order["requester"],
+            directory,
+            order["escalated"],
+            order["current_level"],
+        )
+        level = before.level
+        assert level is not None  # pending orders wait on a level
+        if any(d.approver == actor.user_id and d.level == level for d in decisions):
+            raise DecisionRefused(409, "You have already decided on this level of the order.")
+        if actor.user_id not in before.deciders:
+            if actor.user_id == order["requester"]:
+                raise DecisionRefused(403, "You cannot approve or reject your own order.")
+            raise DecisionRefused(403, "You are not an approver of this order's current level.")
+        steps_counted = counts_for(
+            steps, level, actor.user_id, order["requester"], directory, order["escalated"]
+        )
+        try:
+            await OrderDecision.insert(
+                OrderDecision(
+                    order=order_id,
+                    organisation=order["organisation"],
+                    revision=order["revision"],
+                    level=level,
+                    approver=actor.user_id,
+                    approve=approve,
+                    counts_for=json.dumps(sorted(str(step) for step in steps_counted)),
+                    reason=reason,
+                )
+            ).run()
+        except UNIQUE_VIOLATIONS:
+            raise DecisionRefused(
+                409, "You have already decided on this level of the order."
+            ) from None
+        decision = Decision(actor.user_id, level, approve, steps_counted)
+        after = progress(
+            steps,
+            [*decisions, decision],
+            order["requester"],
+            directory,
+            order["escalated"],
+            level,
+        )
+        emails = await _settle(
+            actor, order, level, (before, after), reason, steps_counted, base_url
+        )
+    wake_delivery(emails)
+    return Outcome(after.state.value, tuple(emails))
+
+
+async def _settle(
+    actor: Actor,
+    order: Mapping[str, Any],
+    level: int,
+    moves: tuple[Progress, Progress],
+    reason: str,
+    counted: frozenset[UUID],
+    base_url: str,
+) -> list[UUID]:
+    before, after = moves
+    order_id, organisation = order["id"], order["organisation"]
+    now = datetime.now(UTC)
+    changes: dict[Any, Any] = {Order.status: after.state.value, Order.updated_at: now}
+    if after.state is State.PENDING:
+        if after.level != level:
+            changes |= {Order.current_level: after.level, **level_timers(order, now)}
+    else:
+        changes |= {
+            Order.decided_at: now,
+            Order.current_level: None,
+            Order.remind_at: None,
+            Order.escalate_at: None,
+        }
+    if after.state is State.REJECTED:
+        changes[Order.rejection_reason] = reason
+    updated = await (
+        Order.update(changes)
+        .where(
+            (Order.id == order_id)
+            & (Order.status == "pending_approval")
+            & (Order.revision == order["revision"])
+            & (Order.current_level == level)
+        )
+        .returning(Order.id)
+    )
+    if not updated:
+        # The lock makes this unreachable; if it ever happens, the decision must not stand alone.
+        raise RuntimeError(f"order {order_id} moved under a held lock")
+    origin = actor.origin
+    if after.state is State.REJECTED:
+        await record(
+            order_id,
+            organisation,
+            EventKind.REJECTED,
+            f"Rejected at level {level}. Reason: {reason}",
+            actor_id=actor.user_id,
+            origin=origin,
+            data={"level": level},
+        )
+        return [
+            await email_requester(order, "rejected", reason, base_url, decided_by=actor.user_id)
+        ]
+    tally = _tally(before, counted)
+    await record(
+        order_id,
+        organisation,
+        EventKind.APPROVAL_GIVEN,
+        f"Approved level {level}.{tally}" + (f" Note: {reason}" if reason else ""),
+        actor_id=actor.user_id,
+        origin=origin,
+        data={"level": level},
+    )
+    if after.state is State.APPROVED:
+        await record(order_id, organisation, EventKind.APPROVED, "Every level is approved.")
+        return [
+            await email_requester(order, "approved", reason, base_url, decided_by=actor.user_id)
+        ]
+    emails = [
+        await email_requester(order, "approval_given", reason, base_url, decided_by=actor.user_id)
+    ]
+    if after.level != level:
+        await record(
+            order_id,
+            organisation,
+            EventKind.LEVEL_REACHED,
+            f"Level {level} is approved; level {after.level} is waiting.",
+        )
+        emails += await email_approvers(
+            {**order, "current_level": after.level}, after, "pending", base_url
+        )
+    return emails
+
+
+def _tally(before: Progress, counted: frozenset[UUID]) -> str:
+    """Each step of the level with this approval: "Finance check: 1 of 2." """
+    parts = [
+        f" {step.policy_name}: {count + (step.policy_id in counted)} of {needed}."
+        for step, count, needed in before.tallies
+    ]
+    return "".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class BulkApproval:
+    order_id: UUID
+    state: str | None
+    refusal: str | None
+
+
+async def approve_each(
+    actor: Actor, order_ids: Iterable[UUID], base_url: str
+) -> list[BulkApproval]:
+    """Approve each order in its own transaction; a refusal does not stop the others. Each
+    approval's emails are woken as soon as it committed."""
+    results = []
+    for order_id in dict.fromkeys(order_ids):
+        try:
+            outcome = await decide(actor, order_id, approve=True, base_url=base_url)
+        except DecisionRefused as error:
+            results.append(BulkApproval(order_id, None, error.message))
+            continue
+        results.append(BulkApproval(order_id, outcome.state, None))
+    return results

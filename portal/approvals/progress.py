@@ -1,0 +1,129 @@
+"""An order as the approval engine reads it: its row, its snapshot as steps, the decisions of
+its revision, and where it stands now. Read by the engine, the queue and the order page alike,
+so that they all agree on who may decide."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+from uuid import UUID
+
+from portal.approvals.directory import load_directory
+from portal.approvals.policies import json_list
+from portal.approvals.rules import (
+    Decision,
+    Directory,
+    OrderFacts,
+    Progress,
+    Step,
+    progress,
+    snapshot_steps,
+)
+from portal.db import for_update
+from portal.orders.tables import Order, OrderDecision
+
+ORDER_COLUMNS = (
+    Order.id,
+    Order.organisation,
+    Order.number,
+    Order.requester,
+    Order.kind,
+    Order.description,
+    Order.quantity,
+    Order.estimated_cost,
+    Order.currency,
+    Order.cost_centre,
+    Order.status,
+    Order.revision,
+    Order.snapshot,
+    Order.current_level,
+    Order.escalated,
+    Order.remind_at,
+    Order.escalate_at,
+    Order.organisation.name.as_alias("organisation_name"),
+    Order.organisation.approval_reminder_hours.as_alias("reminder_hours"),
+    Order.organisation.approval_escalation_hours.as_alias("escalation_hours"),
+    Order.requester.full_name.as_alias("requester_name"),
+    Order.requester.email.as_alias("requester_email"),
+)
+
+
+def steps_of(order: Mapping[str, Any]) -> tuple[Step, ...]:
+    """The order's snapshot as steps. Parsed once per distinct snapshot text: the queue reads
+    every waiting order's snapshot on each visit, and a snapshot never changes once stored."""
+    value = order["snapshot"]
+    if isinstance(value, str):
+        return _steps_from_text(value)
+    return snapshot_steps(value or {})
+
+
+@lru_cache(maxsize=50_000)
+def _steps_from_text(text: str) -> tuple[Step, ...]:
+    return snapshot_steps(json.loads(text) or {})
+
+
+async def locked_order(
+    order_id: UUID, organisation_id: UUID | None = None
+) -> dict[str, Any] | None:
+    """Call inside write_transaction(): the order, held until the transaction ends."""
+    query = Order.select(*ORDER_COLUMNS).where(Order.id == order_id)
+    if organisation_id is not None:
+        query = query.where(Order.organisation == organisation_id)
+    row: dict[str, Any] | None = await for_update(query).first()
+    return row
+
+
+async def revision_decisions(order_id: UUID, revision: int) -> list[Decision]:
+    rows = await OrderDecision.select(
+        OrderDecision.approver, OrderDecision.level, OrderDecision.approve, OrderDecision.counts_for
+    ).where((OrderDecision.order == order_id) & (OrderDecision.revision == revision))
+    return [
+        Decision(
+            row["approver"],
+            row["level"],
+            row["approve"],
+            frozenset(UUID(step) for step in json_list(row["counts_for"])),
+        )
+        for row in rows
+    ]
+
+
+async def current_progress(
+    order: Mapping[str, Any],
+    directory: Directory | None = None,
+) -> Progress:
+    """Where a pending order stands now: its snapshot, its revision's decisions, and the
+    organisation's people as they are now."""
+    decisions = await revision_decisions(order["id"], order["revision"])
+    directory = directory or await load_directory(order["organisation"])
+    return progress(
+        steps_of(order),
+        decisions,
+        order["requester"],
+        directory,
+        order["escalated"],
+        order["current_level"],
+    )
+
+
+def facts_of(order: Mapping[str, Any]) -> OrderFacts:
+    return OrderFacts(
+        kind=order["kind"],
+        estimated_cost=Decimal(order["estimated_cost"]),
+        cost_centre=order["cost_centre"],
+        requester=order["requester"],
+    )
+
+
+def level_timers(order: Mapping[str, Any], now: datetime) -> dict[Any, Any]:
+    """A new level starts its clocks: reminder and escalation, from the organisation's settings."""
+    return {
+        Order.level_started_at: now,
+        Order.remind_at: now + timedelta(hours=order["reminder_hours"]),
+        Order.escalate_at: now + timedelta(hours=order["escalation_hours"]),
+        Order.escalated: False,
+    }

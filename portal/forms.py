@@ -1,0 +1,32 @@
+"""Reading values typed into forms and address bars: a wrong value is None (or flagged), never
+an exception, so that the page can say what is wrong next to the field."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+MAX_IDS = 200
+
+
+def parse_uuid(raw: Any) -> UUID | None:
+    try:
+        return UUID(str(raw or ""))
+    except ValueError:
+        return None
+
+
+def parse_uuids(raw: list[Any]) -> tuple[list[UUID], bool]:
+    """The ids of a multiple choice (at most MAX_IDS); True when one of them is not an id."""
+    ids = []
+    for value in raw[:MAX_IDS]:
+        parsed = parse_uuid(value)
+        if parsed is None:
+            return [], True
+        ids.append(parsed)
+    return ids, False
+
+
+def parse_revision(raw: Any) -> int | None:
+    text = str(raw or "")
+    return int(text) if text.isdigit() and len(text) < 10 else None
