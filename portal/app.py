@@ -30,6 +30,7 @@ from portal.approvals.handlers import policies_page, queue_page
 from portal.auth.handlers import ROUTES as auth_routes
 from portal.auth.middleware import PrincipalMiddleware
 from portal.auth.sessions import SessionStore, cookie_name
+from portal.context import current_actor
 from portal.dashboard.handlers import ROUTES as dashboard_routes
 from portal.dashboard.handlers import account, dashboard
 from portal.errors import handle_http_exception, handle_unexpected
@@ -124,7 +125,10 @@ def create_app(settings: Settings) -> Litestar:
             ),
         ],
         guards=[authorize],
-        dependencies={"principal": Provide(current_principal, sync_to_thread=False)},
+        dependencies={
+            "principal": Provide(current_principal, sync_to_thread=False),
+            "actor": Provide(current_actor, sync_to_thread=False),
+        },
         middleware=[PrincipalMiddleware(state["sessions"], state["session_cookie"])],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,

@@ -13,8 +13,9 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody
 
+from portal.activity.log import Actor
 from portal.approvals.engine import DecisionRefused, approve_each, decide
-from portal.approvals.handlers import MAX_BULK, POLICIES_FULL, POLICIES_READ
+from portal.approvals.handlers import MAX_BULK
 from portal.approvals.policies import (
     PolicyError,
     check_policy,
@@ -25,13 +26,14 @@ from portal.approvals.policies import (
     save_policy,
 )
 from portal.approvals.queue import parse_filters, queue_of
+from portal.context import base_url
 from portal.errors import InputError
 from portal.orders.api import TAGS as ORDER_TAGS
 from portal.orders.api import OrderOut, order_out, refusal
 from portal.orders.validation import parse_money
 from portal.permissions.guards import signed_in
 from portal.permissions.principal import Principal
-from portal.users.handlers import actor_of, base_url
+from portal.permissions.requirements import POLICIES_FULL, POLICIES_READ
 
 TAGS = ["approvals"]
 
@@ -150,6 +152,7 @@ async def queue_api(
 async def bulk_approve_api(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
     data: JSONBody[BulkApproveIn],
 ) -> BulkOut:
     if not data.orders:
@@ -158,7 +161,7 @@ async def bulk_approve_api(
         raise InputError({"orders": f"Approve at most {MAX_BULK} orders at once."})
     results = [
         BulkResultOut(r.order_id, r.refusal is None, r.state, r.refusal or "Approval recorded.")
-        for r in await approve_each(actor_of(request, principal), data.orders, base_url(request))
+        for r in await approve_each(actor, data.orders, base_url(request))
     ]
     return BulkOut(results)
 
@@ -198,6 +201,7 @@ def _api_errors(errors: dict[str, str]) -> dict[str, str]:
 async def _save(
     request: Request[Any, Any, Any],
     principal: Principal,
+    actor: Actor,
     fields: dict[str, Any],
     policy_id: UUID | None,
 ) -> PolicyOut:
@@ -205,7 +209,7 @@ async def _save(
     if policy is None:
         raise InputError(_api_errors(errors))
     try:
-        saved = await save_policy(actor_of(request, principal), policy, policy_id)
+        saved = await save_policy(actor, policy, policy_id)
     except PolicyError as error:
         raise refusal(error.status, error.message, _api_errors(error.errors)) from None
     row = await get_policy(principal.organisation_id, saved)
@@ -228,9 +232,10 @@ async def list_policies_api(principal: NamedDependency[Principal]) -> list[Polic
 async def create_policy_api(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
     data: JSONBody[PolicyIn],
 ) -> PolicyOut:
-    return await _save(request, principal, _policy_fields(data), None)
+    return await _save(request, principal, actor, _policy_fields(data), None)
 
 
 @get(
@@ -257,6 +262,7 @@ async def get_policy_api(
 async def change_policy_api(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
     policy_id: FromPath[UUID],
     data: JSONBody[PolicyChangeIn],
 ) -> PolicyOut:
@@ -279,7 +285,7 @@ async def change_policy_api(
             )
         ).items()
     }
-    return await _save(request, principal, current | _policy_fields(data), policy_id)
+    return await _save(request, principal, actor, current | _policy_fields(data), policy_id)
 
 
 @post(
@@ -319,13 +325,14 @@ class DecisionOut(msgspec.Struct):
 async def decide_api(
     request: Request[Any, Any, Any],
     principal: Principal,
+    actor: Actor,
     order_id: UUID,
     approve: bool,
     data: DecisionIn,
 ) -> DecisionOut:
     try:
         outcome = await decide(
-            actor_of(request, principal),
+            actor,
             order_id,
             approve,
             data.reason,
@@ -348,10 +355,11 @@ async def decide_api(
 async def approve_api(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
     order_id: FromPath[UUID],
     data: JSONBody[DecisionIn],
 ) -> DecisionOut:
-    return await decide_api(request, principal, order_id, True, data)
+    return await decide_api(request, principal, actor, order_id, True, data)
 
 
 @post(
@@ -364,10 +372,11 @@ async def approve_api(
 async def reject_api(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
     order_id: FromPath[UUID],
     data: JSONBody[DecisionIn],
 ) -> DecisionOut:
-    return await decide_api(request, principal, order_id, False, data)
+    return await decide_api(request, principal, actor, order_id, False, data)
 
 
 ROUTES = [

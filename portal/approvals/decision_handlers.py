@@ -12,42 +12,49 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from portal.activity.log import Actor
 from portal.approvals.engine import DecisionRefused, decide
 from portal.approvals.queue import queue_of
+from portal.context import base_url
 from portal.forms import parse_revision
 from portal.orders.handlers import render_order_page
 from portal.permissions.guards import signed_in
 from portal.permissions.principal import Principal
-from portal.users.handlers import actor_of, base_url
 
 
 @post("/orders/{order_id:uuid}/approve", opt=signed_in(), include_in_schema=False)
 async def approve_submit(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
     order_id: FromPath[UUID],
 ) -> Response[Any]:
-    return await _decide(request, principal, order_id, approve=True)
+    return await _decide(request, principal, actor, order_id, approve=True)
 
 
 @post("/orders/{order_id:uuid}/reject", opt=signed_in(), include_in_schema=False)
 async def reject_submit(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
     order_id: FromPath[UUID],
 ) -> Response[Any]:
-    return await _decide(request, principal, order_id, approve=False)
+    return await _decide(request, principal, actor, order_id, approve=False)
 
 
 async def _decide(
-    request: Request[Any, Any, Any], principal: Principal, order_id: UUID, approve: bool
+    request: Request[Any, Any, Any],
+    principal: Principal,
+    actor: Actor,
+    order_id: UUID,
+    approve: bool,
 ) -> Response[Any]:
     form = await request.form()
     reason = str(form.get("reason") or "")
     in_queue = request.headers.get("hx-request") == "true"
     try:
         await decide(
-            actor_of(request, principal),
+            actor,
             order_id,
             approve,
             reason,

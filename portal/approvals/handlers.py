@@ -14,6 +14,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from portal.activity.log import Actor
 from portal.approvals.engine import approve_each
 from portal.approvals.policies import (
     TIER_ROLES,
@@ -29,18 +30,17 @@ from portal.approvals.policies import (
     timing_of,
 )
 from portal.approvals.queue import parse_filters, queue_of
+from portal.context import base_url
 from portal.forms import parse_uuids
 from portal.orders.validation import parse_money
 from portal.pages import page
-from portal.permissions.guards import requires, signed_in
+from portal.permissions.guards import signed_in
 from portal.permissions.model import Area, Level
 from portal.permissions.principal import Principal
+from portal.permissions.requirements import POLICIES_FULL, POLICIES_READ
 from portal.permissions.tables import Role
-from portal.users.handlers import actor_of, base_url
 from portal.users.tables import User
 
-POLICIES_READ = requires(Area.APPROVAL_POLICIES, Level.READ)
-POLICIES_FULL = requires(Area.APPROVAL_POLICIES, Level.FULL)
 MAX_BULK = 200
 
 
@@ -73,7 +73,9 @@ async def queue_page(
 
 @post("/approvals/approve", opt=signed_in(), include_in_schema=False)
 async def bulk_approve_submit(
-    request: Request[Any, Any, Any], principal: NamedDependency[Principal]
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
 ) -> Template:
     """Approve each chosen order on its own; one refusal does not stop the others."""
     form = await request.form()
@@ -85,7 +87,7 @@ async def bulk_approve_submit(
     elif len(ids) > MAX_BULK:
         problem = f"Approve at most {MAX_BULK} orders at once."
     else:
-        for result in await approve_each(actor_of(request, principal), ids, base_url(request)):
+        for result in await approve_each(actor, ids, base_url(request)):
             message = result.refusal or (
                 "Approved." if result.state == "approved" else "Approval recorded."
             )
@@ -211,9 +213,11 @@ async def new_policy_page(
 
 @post("/settings/approval-policies", opt=POLICIES_FULL, include_in_schema=False)
 async def create_policy_submit(
-    request: Request[Any, Any, Any], principal: NamedDependency[Principal]
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
 ) -> Response[Any]:
-    return await _save(request, principal, None)
+    return await _save(request, principal, actor, None)
 
 
 @get("/settings/approval-policies/{policy_id:uuid}", opt=POLICIES_READ, include_in_schema=False)
@@ -243,22 +247,23 @@ async def policy_page(
 async def save_policy_submit(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
     policy_id: FromPath[UUID],
 ) -> Response[Any]:
     if await get_policy(principal.organisation_id, policy_id) is None:
         raise NotFoundException("No such approval policy.")
-    return await _save(request, principal, policy_id)
+    return await _save(request, principal, actor, policy_id)
 
 
 async def _save(
-    request: Request[Any, Any, Any], principal: Principal, policy_id: UUID | None
+    request: Request[Any, Any, Any], principal: Principal, actor: Actor, policy_id: UUID | None
 ) -> Response[Any]:
     values = _policy_values(await request.form())
     policy, errors = check_policy(values)
     try:
         if policy is None:
             raise PolicyError(422, "Some fields need another look.", errors)
-        await save_policy(actor_of(request, principal), policy, policy_id)
+        await save_policy(actor, policy, policy_id)
     except PolicyError as error:
         if error.status == 404:
             raise NotFoundException(error.message) from None
@@ -302,14 +307,16 @@ async def preview_fragment(
 
 @post("/settings/approval-policies/timing", opt=POLICIES_FULL, include_in_schema=False)
 async def timing_submit(
-    request: Request[Any, Any, Any], principal: NamedDependency[Principal]
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
 ) -> Response[Any]:
     form = await request.form()
     values = {key: str(form.get(key) or "") for key in ("reminder_hours", "escalation_hours")}
     timing, errors = check_timing(values)
     if timing is None:
         return await _policies_page(request, principal, errors, values)
-    await save_timing(actor_of(request, principal), *timing)
+    await save_timing(actor, *timing)
     return Redirect("/settings/approval-policies?done=timing", status_code=303)
 
 

@@ -10,18 +10,14 @@ from litestar.datastructures import Cookie
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
-from portal.activity.log import RequestOrigin, log_action
+from portal.activity.log import log_action
 from portal.auth.middleware import SESSION_TOKEN_KEY
 from portal.auth.sessions import SessionStore
 from portal.auth.signin import GENERIC_FAILURE, authenticate
+from portal.context import request_origin
 from portal.db import write_transaction
 from portal.pages import page
 from portal.permissions.guards import principal_of, public, signed_in
-
-
-def request_origin(request: Request[Any, Any, Any]) -> RequestOrigin:
-    host = request.client.host if request.client else ""
-    return RequestOrigin(ip=host, user_agent=request.headers.get("user-agent", ""))
 
 
 def safe_next(target: str | None) -> str:

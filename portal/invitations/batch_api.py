@@ -12,11 +12,12 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody
 
+from portal.activity.log import Actor
 from portal.errors import InputError
 from portal.invitations.batches import batch_in, batch_progress, emails_in_use, store_batch
 from portal.invitations.csv_import import MAX_ROWS, RowIn, check_rows, emails_to_look_up
 from portal.permissions.principal import Principal
-from portal.users.handlers import USERS_FULL, actor_of
+from portal.permissions.requirements import USERS_FULL
 
 TAGS = ["users"]
 
@@ -67,6 +68,7 @@ class BulkProgressOut(msgspec.Struct):
 async def bulk_invite_api(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
     data: JSONBody[BulkInviteIn],
 ) -> BulkAcceptedOut:
     if not data.rows:
@@ -78,7 +80,7 @@ async def bulk_invite_api(
         for number, row in enumerate(data.rows, start=1)
     ]
     results = check_rows(rows, await emails_in_use(emails_to_look_up(rows)))
-    batch_id = await store_batch(actor_of(request, principal), "", results)
+    batch_id = await store_batch(actor, "", results)
     accepted = sum(result.valid for result in results)
     refused = [
         RefusedRowOut(result.row_number, problem.field, problem.message)

@@ -14,6 +14,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from portal.activity.log import Actor
 from portal.errors import handle_http_exception
 from portal.invitations.batch_api import ROUTES as API_ROUTES
 from portal.invitations.batches import (
@@ -35,7 +36,7 @@ from portal.invitations.csv_import import (
 from portal.pages import page
 from portal.permissions.guards import access_of, may, principal_of
 from portal.permissions.principal import Principal
-from portal.users.handlers import USERS_FULL, actor_of
+from portal.permissions.requirements import USERS_FULL
 
 IMPORT_PATH = "/settings/users/import"
 # Above the file limit, so that a file a little too large is still read and refused with the
@@ -70,7 +71,9 @@ def _refuse_too_large(request: Request[Any, Any, Any], exc: RequestEntityTooLarg
     exception_handlers={RequestEntityTooLarge: _refuse_too_large},
 )
 async def import_submit(
-    request: Request[Any, Any, Any], principal: NamedDependency[Principal]
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
 ) -> Response[Any]:
     form = await request.form()
     upload = form.get("file")
@@ -85,7 +88,7 @@ async def import_submit(
     except FileRefused as refused:
         return await _upload_form(request, principal, str(refused))
     results = check_rows(rows, await emails_in_use(emails_to_look_up(rows)))
-    batch_id = await store_batch(actor_of(request, principal), upload.filename, results)
+    batch_id = await store_batch(actor, upload.filename, results)
     return Redirect(f"{IMPORT_PATH}/{batch_id}", status_code=303)
 
 

@@ -8,7 +8,8 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from portal.auth.handlers import request_origin, start_session
+from portal.auth.handlers import start_session
+from portal.context import request_origin
 from portal.invitations.service import InvitationError, LinkView, accept, view_link
 from portal.invitations.states import STATE_MESSAGES, LinkState
 from portal.pages import page

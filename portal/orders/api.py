@@ -12,15 +12,15 @@ from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import FromPath, FromQuery, JSONBody
 
+from portal.activity.log import Actor
 from portal.errors import InputError
-from portal.orders.handlers import ORDERS_FULL, ORDERS_READ
 from portal.orders.queries import BadCursor, OrderDetail, OrderRow, list_orders, order_detail
 from portal.orders.service import OrderError, cancel_order, edit_order, place_order, submit_order
 from portal.orders.validation import check_order
 from portal.permissions.guards import signed_in
 from portal.permissions.principal import Principal
+from portal.permissions.requirements import ORDERS_FULL, ORDERS_READ
 from portal.services.api import MoneyOut
-from portal.users.handlers import actor_of
 
 TAGS = ["orders"]
 
@@ -196,13 +196,14 @@ async def list_orders_api(
 async def place_order_api(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
     data: JSONBody[OrderIn],
 ) -> OrderDetailOut:
     draft, errors = check_order(_fields(data))
     if draft is None:
         raise InputError(_api_names(errors))
     try:
-        order_id = await place_order(principal, actor_of(request, principal), draft, data.submit)
+        order_id = await place_order(principal, actor, draft, data.submit)
     except OrderError as error:
         raise refusal(error.status, error.message, _api_names(error.errors)) from None
     return await _detail(principal, order_id)
@@ -233,6 +234,7 @@ async def get_order_api(
 async def edit_order_api(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
     order_id: FromPath[UUID],
     data: JSONBody[OrderChangeIn],
 ) -> OrderDetailOut:
@@ -253,7 +255,7 @@ async def edit_order_api(
     if draft is None:
         raise InputError(_api_names(errors))
     try:
-        await edit_order(principal, actor_of(request, principal), order_id, draft)
+        await edit_order(principal, actor, order_id, draft)
     except OrderError as error:
         raise refusal(error.status, error.message, _api_names(error.errors)) from None
     return await _detail(principal, order_id)
@@ -267,10 +269,13 @@ async def edit_order_api(
     status_code=200,
 )
 async def submit_order_api(
-    request: Request[Any, Any, Any], principal: NamedDependency[Principal], order_id: FromPath[UUID]
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
+    order_id: FromPath[UUID],
 ) -> OrderDetailOut:
     try:
-        await submit_order(actor_of(request, principal), order_id)
+        await submit_order(actor, order_id)
     except OrderError as error:
         raise refusal(error.status, error.message, error.errors) from None
     return await _detail(principal, order_id)
@@ -286,11 +291,12 @@ async def submit_order_api(
 async def cancel_order_api(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
     order_id: FromPath[UUID],
     data: JSONBody[CancelIn],
 ) -> OrderDetailOut:
     try:
-        await cancel_order(actor_of(request, principal), order_id, data.reason)
+        await cancel_order(actor, order_id, data.reason)
     except OrderError as error:
         raise refusal(error.status, error.message, error.errors) from None
     return await _detail(principal, order_id)

@@ -12,6 +12,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from portal.activity.log import Actor
 from portal.forms import parse_uuid
 from portal.orders.catalogue import CATALOGUE
 from portal.orders.queries import BadCursor, list_orders, order_detail
@@ -19,14 +20,12 @@ from portal.orders.service import OrderError, cancel_order, edit_order, place_or
 from portal.orders.states import STATUS_LABELS, STATUSES
 from portal.orders.validation import check_order
 from portal.pages import page
-from portal.permissions.guards import requires, signed_in
+from portal.permissions.guards import signed_in
 from portal.permissions.model import Area, Level
 from portal.permissions.principal import Principal
+from portal.permissions.requirements import ORDERS_FULL, ORDERS_READ
 from portal.services.queries import get_service, list_services
-from portal.users.handlers import actor_of
 
-ORDERS_READ = requires(Area.ORDERS, Level.READ)
-ORDERS_FULL = requires(Area.ORDERS, Level.FULL)
 SERVICE_CHOICES = 200
 FORM_FIELDS = (
     "kind",
@@ -118,7 +117,9 @@ async def _form_values(request: Request[Any, Any, Any]) -> dict[str, Any]:
 
 @post("/orders", opt=ORDERS_FULL, include_in_schema=False)
 async def place_order_submit(
-    request: Request[Any, Any, Any], principal: NamedDependency[Principal]
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
 ) -> Response[Any]:
     values = await _form_values(request)
     draft, errors = check_order(values)
@@ -126,7 +127,7 @@ async def place_order_submit(
         if draft is None:
             raise OrderError(422, "Some fields need another look.", errors)
         submit = values["action"] != "draft"
-        order_id = await place_order(principal, actor_of(request, principal), draft, submit)
+        order_id = await place_order(principal, actor, draft, submit)
     except OrderError as error:
         return await _form(request, principal, values, error.errors, status_code=422)
     done = "submitted" if submit else "drafted"
@@ -214,6 +215,7 @@ async def edit_order_page(
 async def edit_order_submit(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
     order_id: FromPath[UUID],
 ) -> Response[Any]:
     await _detail_or_404(principal, order_id)
@@ -222,7 +224,7 @@ async def edit_order_submit(
     try:
         if draft is None:
             raise OrderError(422, "Some fields need another look.", errors)
-        reset = await edit_order(principal, actor_of(request, principal), order_id, draft)
+        reset = await edit_order(principal, actor, order_id, draft)
     except OrderError as error:
         if error.status == 404:
             raise NotFoundException(error.message) from None
@@ -238,24 +240,25 @@ async def edit_order_submit(
 async def submit_order_submit(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
     order_id: FromPath[UUID],
 ) -> Response[Any]:
-    return await _requester_action(request, principal, order_id, "submitted")
+    return await _requester_action(request, principal, actor, order_id, "submitted")
 
 
 @post("/orders/{order_id:uuid}/cancel", opt=ORDERS_FULL, include_in_schema=False)
 async def cancel_order_submit(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
     order_id: FromPath[UUID],
 ) -> Response[Any]:
-    return await _requester_action(request, principal, order_id, "cancelled")
+    return await _requester_action(request, principal, actor, order_id, "cancelled")
 
 
 async def _requester_action(
-    request: Request[Any, Any, Any], principal: Principal, order_id: UUID, done: str
+    request: Request[Any, Any, Any], principal: Principal, actor: Actor, order_id: UUID, done: str
 ) -> Response[Any]:
-    actor = actor_of(request, principal)
     try:
         if done == "cancelled":
             form = await request.form()

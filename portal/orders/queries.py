@@ -19,9 +19,9 @@ from portal.orders.catalogue import CATALOGUE
 from portal.orders.states import STATUS_LABELS, STATUSES
 from portal.orders.tables import Order
 from portal.orders.timeline import TimelineEntry, timeline
+from portal.pagination import BadCursor, decode_cursor, encode_cursor
 from portal.permissions.model import Area, Level
 from portal.permissions.principal import Principal
-from portal.users.queries import BadCursor, decode_cursor, encode_cursor
 from portal.users.tables import User
 
 PAGE_SIZE = 50

@@ -15,10 +15,8 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
-from portal.auth.handlers import request_origin
+from portal.context import request_origin
 from portal.errors import InputError
-from portal.permissions.guards import requires
-from portal.permissions.model import Area, Level
 from portal.permissions.principal import Principal
 from portal.permissions.queries import (
     PolicyView,
@@ -28,6 +26,7 @@ from portal.permissions.queries import (
     role_of,
     roles_of,
 )
+from portal.permissions.requirements import ROLES_FULL, ROLES_READ
 from portal.permissions.service import (
     NotFound,
     PermissionChangeError,
@@ -37,8 +36,6 @@ from portal.permissions.service import (
     update_role,
 )
 
-ROLES_READ = requires(Area.ROLES, Level.READ)
-ROLES_FULL = requires(Area.ROLES, Level.FULL)
 TAGS = ["roles"]
 
 

@@ -14,9 +14,8 @@ from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from portal.auth.handlers import request_origin
+from portal.context import request_origin
 from portal.pages import page
-from portal.permissions.guards import requires
 from portal.permissions.model import (
     AREA_MAX_LEVEL,
     MAX_POLICIES_PER_ROLE,
@@ -37,6 +36,7 @@ from portal.permissions.queries import (
     roles_of,
     roles_using,
 )
+from portal.permissions.requirements import ROLES_FULL, ROLES_READ
 from portal.permissions.resolve import role_levels
 from portal.permissions.service import (
     NotFound,
@@ -46,9 +46,6 @@ from portal.permissions.service import (
     update_policy,
     update_role,
 )
-
-ROLES_READ = requires(Area.ROLES, Level.READ)
-ROLES_FULL = requires(Area.ROLES, Level.FULL)
 
 POLICY_NOTICES = {
     "created": "Policy created.",

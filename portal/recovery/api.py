@@ -12,11 +12,13 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
+from portal.activity.log import Actor
+from portal.context import base_url
 from portal.invitations.service import NotFound
 from portal.permissions.principal import Principal
+from portal.permissions.requirements import USERS_FULL
 from portal.recovery.service import AccessEmailRefused, send_access_email
 from portal.users.api import TAGS, Conflict
-from portal.users.handlers import USERS_FULL, actor_of, base_url
 
 
 class AccessEmailOut(msgspec.Struct):
@@ -34,10 +36,11 @@ class AccessEmailOut(msgspec.Struct):
 async def send_access_email_api(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
     user_id: FromPath[UUID],
 ) -> AccessEmailOut:
     try:
-        sent = await send_access_email(actor_of(request, principal), user_id, base_url(request))
+        sent = await send_access_email(actor, user_id, base_url(request))
     except NotFound:
         raise NotFoundException("No such user.") from None
     except AccessEmailRefused as refused:

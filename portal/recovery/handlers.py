@@ -12,11 +12,14 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from portal.auth.handlers import request_origin, start_session
+from portal.activity.log import Actor
+from portal.auth.handlers import start_session
+from portal.context import base_url, request_origin
 from portal.invitations.service import NotFound
 from portal.pages import page
 from portal.permissions.guards import principal_of, public
 from portal.permissions.principal import Principal
+from portal.permissions.requirements import USERS_FULL
 from portal.recovery.api import ROUTES as API_ROUTES
 from portal.recovery.service import (
     AccessEmailRefused,
@@ -30,17 +33,18 @@ from portal.recovery.service import (
 )
 from portal.recovery.states import STATE_PAGES, ResetState
 from portal.users.emails import MAX_EMAIL_LENGTH
-from portal.users.handlers import USERS_FULL, actor_of, base_url, render_user_page
+from portal.users.handlers import render_user_page
 
 
 @post("/settings/users/{user_id:uuid}/access-email", opt=USERS_FULL, include_in_schema=False)
 async def access_email_submit(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
     user_id: FromPath[UUID],
 ) -> Response[Any]:
     try:
-        await send_access_email(actor_of(request, principal), user_id, base_url(request))
+        await send_access_email(actor, user_id, base_url(request))
     except NotFound:
         raise NotFoundException("No such user.") from None
     except AccessEmailRefused as refused:

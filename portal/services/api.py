@@ -12,13 +12,13 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Stream
 
+from portal.activity.log import Actor
 from portal.errors import InputError
 from portal.permissions.principal import Principal
+from portal.permissions.requirements import SERVICES_FULL, SERVICES_READ
 from portal.services.export import services_csv
-from portal.services.handlers import SERVICES_FULL, SERVICES_READ
 from portal.services.queries import BadCursor, ServiceRow, get_service, list_services
 from portal.services.service import AssignmentError, assign_contact
-from portal.users.handlers import actor_of
 
 TAGS = ["services"]
 
@@ -121,12 +121,11 @@ async def get_service_api(
 async def assign_api(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
     data: JSONBody[AssignIn],
 ) -> AssignedOut:
     try:
-        count = await assign_contact(
-            principal, actor_of(request, principal), data.services, data.contact
-        )
+        count = await assign_contact(principal, actor, data.services, data.contact)
     except AssignmentError as error:
         raise InputError(error.errors) from None
     return AssignedOut(count)

@@ -13,19 +13,18 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Stream, Template
 
+from portal.activity.log import Actor
 from portal.forms import parse_uuids
 from portal.pages import page
-from portal.permissions.guards import requires
 from portal.permissions.model import Area, Level
 from portal.permissions.principal import Principal
+from portal.permissions.requirements import SERVICES_FULL, SERVICES_READ
 from portal.services.export import services_csv
 from portal.services.queries import BadCursor, get_service, list_services
 from portal.services.service import AssignmentError, assign_contact
-from portal.users.handlers import NOTICES, actor_of
+from portal.users.handlers import NOTICES
 from portal.users.tables import User
 
-SERVICES_READ = requires(Area.SERVICES, Level.READ)
-SERVICES_FULL = requires(Area.SERVICES, Level.FULL)
 # At most this many per reassignment form: the assign form reads up to 200 ids.
 REASSIGN_BATCH = 100
 REASSIGN_PATH = re.compile(
@@ -105,7 +104,9 @@ async def service_page(
 
 @post("/services/assign", opt=SERVICES_FULL, include_in_schema=False)
 async def assign_submit(
-    request: Request[Any, Any, Any], principal: NamedDependency[Principal]
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
 ) -> Response[Any]:
     form = await request.form()
     service_ids, bad = parse_uuids(form.getall("services", []))
@@ -115,7 +116,7 @@ async def assign_submit(
     try:
         if bad or bad_contact or not contact_ids:
             raise AssignmentError({"contact": "Choose services and a user from the lists."})
-        await assign_contact(principal, actor_of(request, principal), service_ids, contact_ids[0])
+        await assign_contact(principal, actor, service_ids, contact_ids[0])
     except AssignmentError as error:
         if reassigning:
             return await _reassign_page(request, principal, UUID(reassigning[1]), error.errors)

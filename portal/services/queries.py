@@ -14,10 +14,10 @@ from uuid import UUID
 
 from piccolo.columns.combination import WhereRaw
 
+from portal.pagination import BadCursor, decode_cursor, encode_cursor
 from portal.permissions.model import Scope
 from portal.permissions.principal import Principal
 from portal.services.tables import Service
-from portal.users.queries import BadCursor, decode_cursor, encode_cursor
 
 PAGE_SIZE = 50
 MAX_SEARCH_LENGTH = 200

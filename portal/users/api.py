@@ -14,6 +14,8 @@ from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_409_CONFLICT
 
+from portal.activity.log import Actor
+from portal.context import base_url
 from portal.errors import InputError
 from portal.invitations.service import (
     InvitationError,
@@ -23,17 +25,12 @@ from portal.invitations.service import (
     invite,
     send_invitation,
 )
+from portal.pagination import BadCursor
 from portal.permissions.model import Area
 from portal.permissions.principal import Principal
-from portal.users.handlers import (
-    USERS_FULL,
-    USERS_READ,
-    actor_of,
-    base_url,
-    parse_override,
-    parse_user_query,
-)
-from portal.users.queries import BadCursor, UserQuery, UserRow, list_users, user_row
+from portal.permissions.requirements import USERS_FULL, USERS_READ
+from portal.users.handlers import parse_override, parse_user_query
+from portal.users.queries import UserQuery, UserRow, list_users, user_row
 from portal.users.service import (
     ChangeError,
     LifecycleError,
@@ -156,11 +153,14 @@ async def _one(principal: Principal, user_id: UUID) -> UserOut:
     status_code=201,
 )
 async def invite_api(
-    request: Request[Any, Any, Any], principal: NamedDependency[Principal], data: JSONBody[InviteIn]
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
+    data: JSONBody[InviteIn],
 ) -> InvitedOut:
     invitee = Invitee(data.full_name, data.email, data.tier, data.roles, data.send_now)
     try:
-        invited = await invite(actor_of(request, principal), invitee, base_url(request))
+        invited = await invite(actor, invitee, base_url(request))
     except InvitationError as error:
         raise InputError(error.errors) from None
     return InvitedOut(invited.user_id, bool(invited.email_ids))
@@ -174,10 +174,13 @@ async def invite_api(
     status_code=202,
 )
 async def send_invitation_api(
-    request: Request[Any, Any, Any], principal: NamedDependency[Principal], user_id: FromPath[UUID]
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
+    user_id: FromPath[UUID],
 ) -> UserOut:
     try:
-        await send_invitation(actor_of(request, principal), user_id, base_url(request))
+        await send_invitation(actor, user_id, base_url(request))
     except NotFound:
         raise NotFoundException("No such user.") from None
     except InvitationError as error:
@@ -192,10 +195,13 @@ async def send_invitation_api(
     summary="Cancel the pending invitation",
 )
 async def cancel_invitation_api(
-    request: Request[Any, Any, Any], principal: NamedDependency[Principal], user_id: FromPath[UUID]
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
+    user_id: FromPath[UUID],
 ) -> None:
     try:
-        await cancel_invitation(actor_of(request, principal), user_id)
+        await cancel_invitation(actor, user_id)
     except NotFound:
         raise NotFoundException("No such user.") from None
     except InvitationError as error:
@@ -206,11 +212,12 @@ async def cancel_invitation_api(
 async def deactivate_api(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
     user_id: FromPath[UUID],
     data: JSONBody[ReasonIn],
 ) -> UserOut:
     try:
-        await deactivate(actor_of(request, principal), user_id, base_url(request), data.reason)
+        await deactivate(actor, user_id, base_url(request), data.reason)
     except NotFound:
         raise NotFoundException("No such user.") from None
     except LifecycleError as error:
@@ -222,11 +229,12 @@ async def deactivate_api(
 async def reactivate_api(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
     user_id: FromPath[UUID],
     data: JSONBody[ReasonIn],
 ) -> UserOut:
     try:
-        await reactivate(actor_of(request, principal), user_id, base_url(request), data.reason)
+        await reactivate(actor, user_id, base_url(request), data.reason)
     except NotFound:
         raise NotFoundException("No such user.") from None
     except LifecycleError as error:
@@ -238,6 +246,7 @@ async def reactivate_api(
 async def patch_user_api(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
     user_id: FromPath[UUID],
     data: JSONBody[UserPatchIn],
 ) -> UserOut:
@@ -259,7 +268,7 @@ async def patch_user_api(
             role_ids=data.roles,
             overrides=overrides,
         )
-        await change_user(actor_of(request, principal), user_id, changes, data.reason, data.detail)
+        await change_user(actor, user_id, changes, data.reason, data.detail)
     except ChangeError as error:
         raise InputError(error.errors) from None
     except LifecycleError as error:

@@ -12,7 +12,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from portal.activity.log import Actor
-from portal.auth.handlers import request_origin
+from portal.context import base_url
 from portal.forms import parse_uuids
 from portal.invitations.service import (
     InvitationError,
@@ -23,20 +23,13 @@ from portal.invitations.service import (
     send_invitation,
 )
 from portal.pages import page
-from portal.permissions.guards import requires
+from portal.pagination import BadCursor
 from portal.permissions.model import AREA_MAX_LEVEL, Area, Level, OverrideKind, Tier
 from portal.permissions.principal import Principal, load_principal
+from portal.permissions.requirements import USERS_FULL, USERS_READ
 from portal.permissions.tables import Role, UserRole
 from portal.services.queries import contact_services_count
-from portal.users.queries import (
-    STATUS_LABELS,
-    BadCursor,
-    Sort,
-    StatusFilter,
-    UserQuery,
-    list_users,
-    user_row,
-)
+from portal.users.queries import STATUS_LABELS, Sort, StatusFilter, UserQuery, list_users, user_row
 from portal.users.service import (
     ChangeError,
     LifecycleError,
@@ -46,9 +39,6 @@ from portal.users.service import (
     reactivate,
 )
 from portal.users.tables import User, UserOverride
-
-USERS_READ = requires(Area.USERS, Level.READ)
-USERS_FULL = requires(Area.USERS, Level.FULL)
 
 NOTICES = {
     "invited": "Invitation sent.",
@@ -61,15 +51,6 @@ NOTICES = {
     "access_email_sent": "Access email sent. Its link works once, for one hour; "
     "any earlier link no longer works.",
 }
-
-
-def actor_of(request: Request[Any, Any, Any], principal: Principal) -> Actor:
-    return Actor(principal.user_id, principal.organisation_id, request_origin(request))
-
-
-def base_url(request: Request[Any, Any, Any]) -> str:
-    url: str = request.app.state.settings.base_url
-    return url
 
 
 @get("/settings/users", opt=USERS_READ, include_in_schema=False)
@@ -135,7 +116,9 @@ async def invite_page(
 
 @post("/settings/users/invite", opt=USERS_FULL, include_in_schema=False)
 async def invite_submit(
-    request: Request[Any, Any, Any], principal: NamedDependency[Principal]
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
 ) -> Response[Any]:
     form = await request.form()
     values = {key: str(form.get(key) or "") for key in ("full_name", "email", "tier", "send_now")}
@@ -152,7 +135,7 @@ async def invite_submit(
         send_now=values["send_now"] == "on",
     )
     try:
-        await invite(actor_of(request, principal), invitee, base_url(request))
+        await invite(actor, invitee, base_url(request))
     except InvitationError as error:
         return await _invite_form(request, principal, values, error.errors, role_ids)
     done = "invited" if invitee.send_now else "invited_later"
@@ -241,11 +224,10 @@ async def render_user_page(
 
 
 async def _act(
-    request: Request[Any, Any, Any], principal: Principal, user_id: UUID, action: str
+    request: Request[Any, Any, Any], principal: Principal, actor: Actor, user_id: UUID, action: str
 ) -> Response[Any]:
     form = await request.form()
     reason = str(form.get("reason") or "")
-    actor = actor_of(request, principal)
     try:
         if action == "sent":
             await send_invitation(actor, user_id, base_url(request))
@@ -274,30 +256,42 @@ async def _act(
 
 @post("/settings/users/{user_id:uuid}/send-invitation", opt=USERS_FULL, include_in_schema=False)
 async def send_invitation_submit(
-    request: Request[Any, Any, Any], principal: NamedDependency[Principal], user_id: FromPath[UUID]
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
+    user_id: FromPath[UUID],
 ) -> Response[Any]:
-    return await _act(request, principal, user_id, "sent")
+    return await _act(request, principal, actor, user_id, "sent")
 
 
 @post("/settings/users/{user_id:uuid}/cancel-invitation", opt=USERS_FULL, include_in_schema=False)
 async def cancel_invitation_submit(
-    request: Request[Any, Any, Any], principal: NamedDependency[Principal], user_id: FromPath[UUID]
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
+    user_id: FromPath[UUID],
 ) -> Response[Any]:
-    return await _act(request, principal, user_id, "cancelled")
+    return await _act(request, principal, actor, user_id, "cancelled")
 
 
 @post("/settings/users/{user_id:uuid}/deactivate", opt=USERS_FULL, include_in_schema=False)
 async def deactivate_submit(
-    request: Request[Any, Any, Any], principal: NamedDependency[Principal], user_id: FromPath[UUID]
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
+    user_id: FromPath[UUID],
 ) -> Response[Any]:
-    return await _act(request, principal, user_id, "deactivated")
+    return await _act(request, principal, actor, user_id, "deactivated")
 
 
 @post("/settings/users/{user_id:uuid}/reactivate", opt=USERS_FULL, include_in_schema=False)
 async def reactivate_submit(
-    request: Request[Any, Any, Any], principal: NamedDependency[Principal], user_id: FromPath[UUID]
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
+    user_id: FromPath[UUID],
 ) -> Response[Any]:
-    return await _act(request, principal, user_id, "reactivated")
+    return await _act(request, principal, actor, user_id, "reactivated")
 
 
 ROUTES = [
@@ -360,7 +354,10 @@ async def edit_user_page(
 
 @post("/settings/users/{user_id:uuid}/edit", opt=USERS_FULL, include_in_schema=False)
 async def edit_user_submit(
-    request: Request[Any, Any, Any], principal: NamedDependency[Principal], user_id: FromPath[UUID]
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
+    user_id: FromPath[UUID],
 ) -> Response[Any]:
     if not await User.exists().where(
         (User.id == user_id) & (User.organisation == principal.organisation_id)
@@ -382,9 +379,7 @@ async def edit_user_submit(
             role_ids=role_ids,
             overrides={area: parse_override(area, raw_overrides[area.value]) for area in Area},
         )
-        await change_user(
-            actor_of(request, principal), user_id, changes, values["reason"], values["detail"]
-        )
+        await change_user(actor, user_id, changes, values["reason"], values["detail"])
     except NotFound:
         raise NotFoundException("No such user.") from None
     except ChangeError as error:

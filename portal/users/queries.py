@@ -6,8 +6,6 @@ last row shown (sort value, id) instead of counting past every row before it.
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -18,6 +16,7 @@ from piccolo.columns import Column
 from piccolo.columns.combination import And, Or, Where, WhereRaw
 
 from portal.invitations.tables import Invitation
+from portal.pagination import decode_cursor, encode_cursor
 from portal.permissions.tables import UserRole
 from portal.users.tables import User
 
@@ -84,26 +83,6 @@ ROW_COLUMNS = (
     User.is_owner,
     User.last_sign_in_at,
 )
-
-
-class BadCursor(ValueError):
-    pass
-
-
-def encode_cursor(sort_value: str, user_id: UUID) -> str:
-    raw = json.dumps([sort_value, str(user_id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[str, UUID]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        value, user_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return str(value), UUID(str(user_id))
-    except (ValueError, TypeError) as error:
-        raise BadCursor(
-            "That page link is not valid any more; start from the first page."
-        ) from error
 
 
 def _live_invitations(among: Any) -> Any:

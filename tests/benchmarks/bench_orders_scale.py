@@ -52,7 +52,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from portal.users.queries import encode_cursor
+from portal.pagination import encode_cursor
 from tests.benchmarks import bench_requests as harness
 
 FULL_DATABASE = "portal_bench_orders_full"

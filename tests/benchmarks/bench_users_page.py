@@ -29,7 +29,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from portal.users.queries import encode_cursor
+from portal.pagination import encode_cursor
 from tests.benchmarks import bench_requests as harness
 
 # The harness's database helpers read this module-level name; this benchmark has its own.

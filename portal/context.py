@@ -1,0 +1,27 @@
+"""What a handler knows of its request beyond its parameters: who acts and from where (the
+`actor` dependency, beside `principal`), and the portal's public address."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+
+from portal.activity.log import Actor, RequestOrigin
+from portal.permissions.principal import Principal
+
+
+def request_origin(request: Request[Any, Any, Any]) -> RequestOrigin:
+    host = request.client.host if request.client else ""
+    return RequestOrigin(ip=host, user_agent=request.headers.get("user-agent", ""))
+
+
+def current_actor(request: Request[Any, Any, Any], principal: Principal) -> Actor:
+    """The signed-in principal as the services log them: who, in which organisation, from where."""
+    return Actor(principal.user_id, principal.organisation_id, request_origin(request))
+
+
+def base_url(request: Request[Any, Any, Any]) -> str:
+    """The public address links in emails start with (BASE_URL, read once at start)."""
+    url: str = request.app.state.settings.base_url
+    return url
