@@ -33,7 +33,8 @@ from portal.auth.sessions import SessionStore, cookie_name
 from portal.context import current_actor
 from portal.dashboard.handlers import ROUTES as dashboard_routes
 from portal.dashboard.handlers import account, dashboard
-from portal.errors import handle_http_exception, handle_unexpected
+from portal.error_handlers import handle_http_exception, handle_refusal, handle_unexpected
+from portal.errors import Refusal
 from portal.health.handlers import ROUTES as health_routes
 from portal.invitations.batch_handlers import ROUTES as batch_routes
 from portal.invitations.handlers import ROUTES as invitation_routes
@@ -148,7 +149,11 @@ def create_app(settings: Settings) -> Litestar:
             render_plugins=[JsonRenderPlugin()],
             openapi_router=Router("/schema", route_handlers=[], opt=public()),
         ),
-        exception_handlers={HTTPException: handle_http_exception, Exception: handle_unexpected},
+        exception_handlers={
+            Refusal: handle_refusal,
+            HTTPException: handle_http_exception,
+            Exception: handle_unexpected,
+        },
         after_request=add_security_headers,
         on_startup=[db.start],
         on_shutdown=[db.stop, close_redis],

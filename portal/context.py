@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request
+from litestar.di import NamedDependency
 
 from portal.activity.log import Actor, RequestOrigin
 from portal.permissions.principal import Principal
@@ -16,7 +17,7 @@ def request_origin(request: Request[Any, Any, Any]) -> RequestOrigin:
     return RequestOrigin(ip=host, user_agent=request.headers.get("user-agent", ""))
 
 
-def current_actor(request: Request[Any, Any, Any], principal: Principal) -> Actor:
+def current_actor(request: Request[Any, Any, Any], principal: NamedDependency[Principal]) -> Actor:
     """The signed-in principal as the services log them: who, in which organisation, from where."""
     return Actor(principal.user_id, principal.organisation_id, request_origin(request))
 

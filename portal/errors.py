@@ -1,131 +1,52 @@
-"""Errors as users meet them: structured JSON under /api, friendly pages elsewhere."""
+"""The one refusal type. Every service raises a `Refusal` (or a subclass named for its domain)
+when it says no; `portal.error_handlers` turns an uncaught one into the API's error shape or an
+error page."""
 
 from __future__ import annotations
 
-import logging
-from typing import Any
-from urllib.parse import quote
+from collections.abc import Mapping
 
-from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, ValidationException
-from litestar.response import Redirect
-from litestar.status_codes import HTTP_401_UNAUTHORIZED, HTTP_500_INTERNAL_SERVER_ERROR
-
-from portal.pages import page
-
-logger = logging.getLogger(__name__)
-
-API_PREFIX = "/api/"
-
-ERROR_CODES = {
-    400: "bad_request",
-    401: "not_authenticated",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    422: "validation_failed",
-    429: "too_many_requests",
-    500: "internal_error",
-    503: "unavailable",
-}
-
-PAGE_TITLES = {
-    400: "That request could not be understood",
-    401: "Please sign in",
-    403: "You do not have access to this",
-    404: "We could not find that page",
-    405: "That action is not available here",
-    422: "Some of what you entered needs another look",
-    500: "Something went wrong on our side",
-}
+FIELDS_MESSAGE = "Some fields need another look."
 
 
-class InputError(HTTPException):
-    """Input refused with a message per field; nothing was changed. 422 on pages and API."""
+class Refusal(Exception):
+    """What every service raises when it refuses: nothing was changed. `status` is the HTTP
+    answer, `message` the sentence a person reads, `errors` one message per refused field.
+    One exception handler turns it into the API's error shape or an error page; pages catch it
+    only to show the form again with what the user typed."""
 
-    status_code = 422
+    status = 422
 
     def __init__(
-        self, errors: dict[str, str], message: str = "Some fields need another look."
+        self,
+        message: str = "",
+        errors: Mapping[str, str] | None = None,
+        status: int | None = None,
     ) -> None:
-        super().__init__(
-            detail=message, extra=[{"key": f, "message": m} for f, m in errors.items()]
-        )
-        self.errors = errors
+        self.errors = dict(errors or {})
+        self.message = message or FIELDS_MESSAGE
+        if status is not None:
+            self.status = status
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        # Logs and the command line show the field messages too, not only the summary.
+        return " ".join([self.message, *self.errors.values()])
 
 
-def is_api(request: Request[Any, Any, Any]) -> bool:
-    return request.url.path.startswith(API_PREFIX) or request.url.path.startswith("/schema")
+class InputError(Refusal):
+    """Input refused with a message per field, found by a handler's own checks."""
+
+    def __init__(self, errors: Mapping[str, str], message: str = FIELDS_MESSAGE) -> None:
+        super().__init__(message, errors, 422)
 
 
-def error_body(status: int, message: str, details: list[Any] | None = None) -> dict[str, Any]:
-    """The one shape of every API error."""
-    return {
-        "error": {
-            "status": status,
-            "code": ERROR_CODES.get(status, "error"),
-            "message": message,
-            "details": details or [],
-        }
-    }
+class NotFound(Refusal):
+    """No such record in this organisation, whether or not one exists in another: another
+    tenant's id answers exactly as an id that does not exist."""
 
+    status = 404
 
-def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
-    status = exc.status_code
-    message = exc.detail or PAGE_TITLES.get(status, "Error")
-    details = _validation_details(exc)
-    if is_api(request):
-        return Response(
-            error_body(status, message, details),
-            status_code=status,
-            media_type=MediaType.JSON,
-            headers=exc.headers or {},
-        )
-    if status == HTTP_401_UNAUTHORIZED:
-        return _to_sign_in(request)
-    return error_page(request, status, message)
-
-
-def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    status = HTTP_500_INTERNAL_SERVER_ERROR
-    message = "An unexpected error occurred. It has been logged; please try again."
-    if is_api(request):
-        return Response(error_body(status, message), status_code=status, media_type=MediaType.JSON)
-    return error_page(request, status, message)
-
-
-def error_page(request: Request[Any, Any, Any], status: int, message: str) -> Response[Any]:
-    title = PAGE_TITLES.get(status, "Error")
-    return page(
-        request,
-        "errors/error.html",
-        status_code=status,
-        status=status,
-        title=title,
-        message=message,
-    )
-
-
-def _validation_details(exc: HTTPException) -> list[Any]:
-    if isinstance(exc, (ValidationException, InputError)) and isinstance(exc.extra, list):
-        return [
-            {"field": item.get("key", ""), "message": item.get("message", "")}
-            if isinstance(item, dict)
-            else {"field": "", "message": str(item)}
-            for item in exc.extra
-        ]
-    return []
-
-
-def _to_sign_in(request: Request[Any, Any, Any]) -> Response[Any]:
-    target = "/sign-in"
-    if request.method == "GET" and request.url.path != "/":
-        target += "?next=" + quote(request.url.path, safe="/")
-    if request.headers.get("hx-request"):
-        # htmx would swap the sign-in page into a fragment; make it navigate instead.
-        return Response(content="", status_code=204, headers={"HX-Redirect": target})
-    return Redirect(target, status_code=303)
+    def __init__(self, what: str) -> None:
+        super().__init__(f"No such {what}.")
+        self.what = what

@@ -7,9 +7,16 @@ import base64
 import json
 from uuid import UUID
 
+from portal.errors import Refusal
 
-class BadCursor(ValueError):
-    """A page link that was tampered with or outlived its list."""
+
+class BadCursor(Refusal):
+    """A page link that was tampered with or outlived its list (or names an unknown filter).
+    The API answers it as a refused `after`; a page shows `problem` above the list."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(errors={"after": problem})
+        self.problem = problem
 
 
 def encode_cursor(sort_value: str, row_id: UUID) -> str:

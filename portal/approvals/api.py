@@ -10,11 +10,10 @@ from uuid import UUID
 import msgspec
 from litestar import Request, get, patch, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody
 
 from portal.activity.log import Actor
-from portal.approvals.engine import DecisionRefused, approve_each, decide
+from portal.approvals.engine import approve_each, decide
 from portal.approvals.handlers import MAX_BULK
 from portal.approvals.policies import (
     PolicyError,
@@ -27,9 +26,9 @@ from portal.approvals.policies import (
 )
 from portal.approvals.queue import parse_filters, queue_of
 from portal.context import base_url
-from portal.errors import InputError
+from portal.errors import InputError, NotFound, Refusal
 from portal.orders.api import TAGS as ORDER_TAGS
-from portal.orders.api import OrderOut, order_out, refusal
+from portal.orders.api import OrderOut, order_out
 from portal.orders.validation import parse_money
 from portal.permissions.guards import signed_in
 from portal.permissions.principal import Principal
@@ -211,7 +210,7 @@ async def _save(
     try:
         saved = await save_policy(actor, policy, policy_id)
     except PolicyError as error:
-        raise refusal(error.status, error.message, _api_errors(error.errors)) from None
+        raise Refusal(error.message, _api_errors(error.errors), error.status) from None
     row = await get_policy(principal.organisation_id, saved)
     assert row is not None
     return policy_out(row)
@@ -249,7 +248,7 @@ async def get_policy_api(
 ) -> PolicyOut:
     row = await get_policy(principal.organisation_id, policy_id)
     if row is None:
-        raise NotFoundException("No such approval policy.")
+        raise NotFound("approval policy")
     return policy_out(row)
 
 
@@ -268,7 +267,7 @@ async def change_policy_api(
 ) -> PolicyOut:
     row = await get_policy(principal.organisation_id, policy_id)
     if row is None:
-        raise NotFoundException("No such approval policy.")
+        raise NotFound("approval policy")
     current = {
         key: value
         for key, value in _policy_fields(
@@ -330,18 +329,9 @@ async def decide_api(
     approve: bool,
     data: DecisionIn,
 ) -> DecisionOut:
-    try:
-        outcome = await decide(
-            actor,
-            order_id,
-            approve,
-            data.reason,
-            data.revision,
-            base_url=base_url(request),
-        )
-    except DecisionRefused as error:
-        fields = {error.field: error.message} if error.field else {}
-        raise refusal(error.status, error.message, fields) from None
+    outcome = await decide(
+        actor, order_id, approve, data.reason, data.revision, base_url=base_url(request)
+    )
     return DecisionOut(order_id, outcome.state)
 
 

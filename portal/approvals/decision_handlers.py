@@ -8,7 +8,6 @@ from uuid import UUID
 
 from litestar import Request, Response, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
@@ -63,7 +62,7 @@ async def _decide(
         )
     except DecisionRefused as error:
         if error.status == 404:
-            raise NotFoundException(error.message) from None
+            raise
         if in_queue:
             return await _queue_row(request, principal, order_id, error.message, reason)
         errors = {error.field: error.message} if error.field else {}

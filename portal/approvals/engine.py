@@ -39,6 +39,7 @@ from portal.approvals.rules import (
     step_to_json,
 )
 from portal.db import UNIQUE_VIOLATIONS, write_transaction
+from portal.errors import Refusal
 from portal.jobs import wake_delivery
 from portal.orders.states import status_label
 from portal.orders.tables import Order, OrderDecision
@@ -47,13 +48,11 @@ from portal.orders.timeline import EventKind, record
 MAX_REASON = 1000
 
 
-class DecisionRefused(Exception):
+class DecisionRefused(Refusal):
     """A decision that cannot be taken; nothing was changed. `status` is the HTTP answer."""
 
     def __init__(self, status: int, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+        super().__init__(message, {field: message} if field else None, status)
         self.field = field
 
 

@@ -10,7 +10,6 @@ from uuid import UUID
 from litestar import Request, Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
@@ -31,6 +30,7 @@ from portal.approvals.policies import (
 )
 from portal.approvals.queue import parse_filters, queue_of
 from portal.context import base_url
+from portal.errors import NotFound
 from portal.forms import parse_uuids
 from portal.orders.validation import parse_money
 from portal.pages import page
@@ -228,7 +228,7 @@ async def policy_page(
 ) -> Template:
     policy = await get_policy(principal.organisation_id, policy_id)
     if policy is None:
-        raise NotFoundException("No such approval policy.")
+        raise NotFound("approval policy")
     values = {
         "name": policy["name"],
         "active": policy["active"],
@@ -251,7 +251,7 @@ async def save_policy_submit(
     policy_id: FromPath[UUID],
 ) -> Response[Any]:
     if await get_policy(principal.organisation_id, policy_id) is None:
-        raise NotFoundException("No such approval policy.")
+        raise NotFound("approval policy")
     return await _save(request, principal, actor, policy_id)
 
 
@@ -266,7 +266,7 @@ async def _save(
         await save_policy(actor, policy, policy_id)
     except PolicyError as error:
         if error.status == 404:
-            raise NotFoundException(error.message) from None
+            raise
         return await _policy_form(request, principal, values, policy_id, error.errors)
     return Redirect("/settings/approval-policies?done=saved", status_code=303)
 

@@ -22,6 +22,7 @@ from portal.approvals.rules import (
 )
 from portal.approvals.tables import ApprovalPolicy
 from portal.db import UNIQUE_VIOLATIONS, write_transaction
+from portal.errors import Refusal
 from portal.orders.states import OrderKind
 from portal.orders.validation import parse_money
 from portal.organisations.tables import Organisation
@@ -89,12 +90,9 @@ class PolicyInput:
     level: int
 
 
-class PolicyError(Exception):
+class PolicyError(Refusal):
     def __init__(self, status: int, message: str, errors: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.errors = errors or {}
+        super().__init__(message, errors, status)
 
 
 def _whole(value: object, low: int, high: int) -> int:

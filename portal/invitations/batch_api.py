@@ -9,11 +9,10 @@ from uuid import UUID
 import msgspec
 from litestar import Request, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody
 
 from portal.activity.log import Actor
-from portal.errors import InputError
+from portal.errors import InputError, NotFound
 from portal.invitations.batches import batch_in, batch_progress, emails_in_use, store_batch
 from portal.invitations.csv_import import MAX_ROWS, RowIn, check_rows, emails_to_look_up
 from portal.permissions.principal import Principal
@@ -101,7 +100,7 @@ async def bulk_progress_api(
 ) -> BulkProgressOut:
     batch = await batch_in(principal.organisation_id, batch_id)
     if batch is None:
-        raise NotFoundException("No such batch.")
+        raise NotFound("batch")
     progress = await batch_progress(batch_id, batch["total_rows"])
     return BulkProgressOut(
         total=progress.total,

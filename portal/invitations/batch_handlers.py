@@ -8,14 +8,14 @@ from uuid import UUID
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from portal.activity.log import Actor
-from portal.errors import handle_http_exception
+from portal.error_handlers import handle_http_exception
+from portal.errors import NotFound
 from portal.invitations.batch_api import ROUTES as API_ROUTES
 from portal.invitations.batches import (
     batch_in,
@@ -86,7 +86,7 @@ async def import_submit(
     try:
         rows = read_csv(data)
     except FileRefused as refused:
-        return await _upload_form(request, principal, str(refused))
+        return await _upload_form(request, principal, refused.message)
     results = check_rows(rows, await emails_in_use(emails_to_look_up(rows)))
     batch_id = await store_batch(actor, upload.filename, results)
     return Redirect(f"{IMPORT_PATH}/{batch_id}", status_code=303)
@@ -153,7 +153,7 @@ async def batch_progress_fragment(
 async def _batch_or_404(principal: Principal, batch_id: UUID) -> dict[str, Any]:
     batch = await batch_in(principal.organisation_id, batch_id)
     if batch is None:
-        raise NotFoundException("No such upload.")
+        raise NotFound("upload")
     return batch
 
 

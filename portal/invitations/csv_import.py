@@ -12,6 +12,7 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from portal.errors import Refusal
 from portal.invitations.service import Invitee, validate_invitee
 from portal.users.emails import normalise_email
 
@@ -26,7 +27,7 @@ COLUMNS = ("name", "email", "tier")
 FIELD_LABELS = {"full_name": "Name", "email": "Email", "tier": "Tier", "row": "Row"}
 
 
-class FileRefused(ValueError):
+class FileRefused(Refusal):
     """The file as a whole cannot be read; nothing in it is checked or stored."""
 
 

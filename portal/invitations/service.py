@@ -17,6 +17,7 @@ from portal.auth.password_policy import PasswordRules, password_problems
 from portal.auth.passwords import hash_password
 from portal.auth.tokens import MAX_TOKEN_LENGTH, new_token, token_hash
 from portal.db import UNIQUE_VIOLATIONS, engine, write_transaction
+from portal.errors import NotFound, Refusal
 from portal.invitations.states import LinkState, link_state
 from portal.invitations.tables import Invitation
 from portal.jobs import wake_delivery
@@ -29,16 +30,11 @@ from portal.users.emails import MAX_EMAIL_LENGTH, is_valid_email, normalise_emai
 from portal.users.tables import User
 
 
-class InvitationError(ValueError):
+class InvitationError(Refusal):
     """Refused input, one message per field; nothing was written."""
 
     def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
-
-
-class NotFound(LookupError):
-    """No such user in this organisation (whether or not one exists elsewhere)."""
+        super().__init__(errors=errors)
 
 
 @dataclass(frozen=True, slots=True)

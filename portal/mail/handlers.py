@@ -6,9 +6,9 @@ from typing import Any
 
 from litestar import Request, get
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.response import Template
 
+from portal.errors import Refusal
 from portal.mail.tables import OutboundEmail
 from portal.pages import page
 from portal.permissions.guards import requires
@@ -24,7 +24,7 @@ async def outbox_page(
 ) -> Template:
     if request.app.state.settings.smtp_url is not None:
         # With a real SMTP server the mail is in people's inboxes, not here.
-        raise NotFoundException("There is no local outbox: emails go out over SMTP.")
+        raise Refusal("There is no local outbox: emails go out over SMTP.", status=404)
     emails = (
         await OutboundEmail.select(
             OutboundEmail.created_at,

@@ -9,12 +9,11 @@ from uuid import UUID
 import msgspec
 from litestar import Request, get, patch, post
 from litestar.di import NamedDependency
-from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from portal.activity.log import Actor
-from portal.errors import InputError
-from portal.orders.queries import BadCursor, OrderDetail, OrderRow, list_orders, order_detail
+from portal.errors import InputError, NotFound, Refusal
+from portal.orders.queries import OrderDetail, OrderRow, list_orders, order_detail
 from portal.orders.service import OrderError, cancel_order, edit_order, place_order, submit_order
 from portal.orders.validation import check_order
 from portal.permissions.guards import signed_in
@@ -140,15 +139,6 @@ def detail_out(detail: OrderDetail) -> OrderDetailOut:
     )
 
 
-def refusal(status: int, message: str, errors: dict[str, str] | None = None) -> HTTPException:
-    """The API's answer to a refused change: 422 with the fields, else the status."""
-    if status == 422:
-        return InputError(errors or {}, message)
-    if status == 404:
-        return NotFoundException(message)
-    return HTTPException(status_code=status, detail=message)
-
-
 def _fields(data: OrderIn | OrderChangeIn) -> dict[str, Any]:
     fields = {
         name: getattr(data, name)
@@ -171,7 +161,7 @@ def _fields(data: OrderIn | OrderChangeIn) -> dict[str, Any]:
 async def _detail(principal: Principal, order_id: UUID) -> OrderDetailOut:
     detail = await order_detail(principal, order_id)
     if detail is None:
-        raise NotFoundException("No such order.")
+        raise NotFound("order")
     return detail_out(detail)
 
 
@@ -185,10 +175,7 @@ async def list_orders_api(
 ) -> OrderPageOut:
     if not 1 <= limit <= 200:
         raise InputError({"limit": "Use a limit from 1 to 200."})
-    try:
-        page = await list_orders(principal, status[:40], mine, after, limit)
-    except BadCursor as error:
-        raise InputError({"after": str(error)}) from None
+    page = await list_orders(principal, status[:40], mine, after, limit)
     return OrderPageOut([order_out(row) for row in page.rows], page.next_cursor)
 
 
@@ -205,7 +192,7 @@ async def place_order_api(
     try:
         order_id = await place_order(principal, actor, draft, data.submit)
     except OrderError as error:
-        raise refusal(error.status, error.message, _api_names(error.errors)) from None
+        raise Refusal(error.message, _api_names(error.errors), error.status) from None
     return await _detail(principal, order_id)
 
 
@@ -240,7 +227,7 @@ async def edit_order_api(
 ) -> OrderDetailOut:
     current = await order_detail(principal, order_id)
     if current is None:
-        raise NotFoundException("No such order.")
+        raise NotFound("order")
     fields: dict[str, Any] = {
         "kind": current.row.kind,
         "item": current.item,
@@ -257,7 +244,7 @@ async def edit_order_api(
     try:
         await edit_order(principal, actor, order_id, draft)
     except OrderError as error:
-        raise refusal(error.status, error.message, _api_names(error.errors)) from None
+        raise Refusal(error.message, _api_names(error.errors), error.status) from None
     return await _detail(principal, order_id)
 
 
@@ -274,10 +261,7 @@ async def submit_order_api(
     actor: NamedDependency[Actor],
     order_id: FromPath[UUID],
 ) -> OrderDetailOut:
-    try:
-        await submit_order(actor, order_id)
-    except OrderError as error:
-        raise refusal(error.status, error.message, error.errors) from None
+    await submit_order(actor, order_id)
     return await _detail(principal, order_id)
 
 
@@ -295,10 +279,7 @@ async def cancel_order_api(
     order_id: FromPath[UUID],
     data: JSONBody[CancelIn],
 ) -> OrderDetailOut:
-    try:
-        await cancel_order(actor, order_id, data.reason)
-    except OrderError as error:
-        raise refusal(error.status, error.message, error.errors) from None
+    await cancel_order(actor, order_id, data.reason)
     return await _detail(principal, order_id)
 
 

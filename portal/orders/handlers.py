@@ -8,11 +8,11 @@ from uuid import UUID
 
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from portal.activity.log import Actor
+from portal.errors import NotFound, Refusal
 from portal.forms import parse_uuid
 from portal.orders.catalogue import CATALOGUE
 from portal.orders.queries import BadCursor, list_orders, order_detail
@@ -59,7 +59,7 @@ async def orders_page(
     try:
         orders = await list_orders(principal, status, mine, request.query_params.get("after"))
     except BadCursor as error:
-        problem = str(error)
+        problem = error.problem
     return page(
         request,
         "orders/index.html",
@@ -137,7 +137,7 @@ async def place_order_submit(
 async def _detail_or_404(principal: Principal, order_id: UUID) -> Any:
     detail = await order_detail(principal, order_id)
     if detail is None:
-        raise NotFoundException("No such order.")
+        raise NotFound("order")
     return detail
 
 
@@ -189,7 +189,7 @@ async def edit_order_page(
 ) -> Template:
     detail = await _detail_or_404(principal, order_id)
     if not detail.is_requester or not detail.undecided:
-        raise NotFoundException("This order cannot be edited.")
+        raise Refusal("This order cannot be edited.", status=404)
     item = CATALOGUE.get(detail.item)
     # What the form derived when left empty is shown empty again, so that a changed item or
     # quantity derives it afresh instead of keeping the old item's name or price.
@@ -227,7 +227,7 @@ async def edit_order_submit(
         reset = await edit_order(principal, actor, order_id, draft)
     except OrderError as error:
         if error.status == 404:
-            raise NotFoundException(error.message) from None
+            raise
         if error.status != 422:
             return await render_order_page(
                 request, principal, order_id, error.message, status_code=409
@@ -267,7 +267,7 @@ async def _requester_action(
             await submit_order(actor, order_id)
     except OrderError as error:
         if error.status == 404:
-            raise NotFoundException(error.message) from None
+            raise
         return await render_order_page(
             request, principal, order_id, error.message, error.errors, error.status
         )

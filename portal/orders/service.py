@@ -15,6 +15,7 @@ from piccolo.query.functions.aggregate import Max
 
 from portal.activity.log import Actor
 from portal.db import for_update, lock_organisation, write_transaction
+from portal.errors import Refusal
 from portal.jobs import wake_evaluation
 from portal.orders.states import OrderKind
 from portal.orders.tables import Order
@@ -30,14 +31,11 @@ AWAITING = ("submitted", "pending_approval")
 MAX_CANCEL_REASON = 1000
 
 
-class OrderError(Exception):
+class OrderError(Refusal):
     """A refused change; nothing was stored. `status`: 404, 403, 409 or 422 (with `errors`)."""
 
     def __init__(self, status: int, message: str, errors: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.errors = errors or {}
+        super().__init__(message, errors, status)
 
 
 def _check_actor(principal: Principal, actor: Actor) -> None:

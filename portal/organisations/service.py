@@ -9,6 +9,7 @@ from portal.activity.log import log_action
 from portal.auth.password_policy import PasswordRules, password_problems
 from portal.auth.passwords import hash_password
 from portal.db import UNIQUE_VIOLATIONS, write_transaction
+from portal.errors import Refusal
 from portal.organisations.tables import Organisation
 from portal.permissions.model import Tier
 from portal.users.emails import is_valid_email, normalise_email
@@ -17,7 +18,7 @@ from portal.users.tables import User
 MAX_NAME_LENGTH = 200
 
 
-class OrganisationError(ValueError):
+class OrganisationError(Refusal):
     """Input refused; the message says why and nothing was written."""
 
 

@@ -12,11 +12,10 @@ from uuid import UUID
 import msgspec
 from litestar import Request, get, post, put
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
 from portal.context import request_origin
-from portal.errors import InputError
+from portal.errors import InputError, NotFound
 from portal.permissions.principal import Principal
 from portal.permissions.queries import (
     PolicyView,
@@ -28,8 +27,6 @@ from portal.permissions.queries import (
 )
 from portal.permissions.requirements import ROLES_FULL, ROLES_READ
 from portal.permissions.service import (
-    NotFound,
-    PermissionChangeError,
     create_policy,
     create_role,
     update_policy,
@@ -79,17 +76,14 @@ async def list_policies(principal: NamedDependency[Principal]) -> list[PolicyOut
 async def create_policy_api(
     request: Request[Any, Any, Any], principal: NamedDependency[Principal], data: PolicyIn
 ) -> PolicyOut:
-    try:
-        policy_id = await create_policy(
-            principal.organisation_id,
-            principal.user_id,
-            data.name,
-            data.grants,
-            description=data.description,
-            origin=request_origin(request),
-        )
-    except PermissionChangeError as error:
-        raise InputError(error.errors) from None
+    policy_id = await create_policy(
+        principal.organisation_id,
+        principal.user_id,
+        data.name,
+        data.grants,
+        description=data.description,
+        origin=request_origin(request),
+    )
     return _policy_out(await _policy_or_404(principal, policy_id))
 
 
@@ -112,20 +106,15 @@ async def replace_policy(
 ) -> PolicyOut:
     # Looked up first: another organisation's id is a 404 whatever the body says.
     await _policy_or_404(principal, policy_id)
-    try:
-        await update_policy(
-            principal.organisation_id,
-            principal.user_id,
-            policy_id,
-            name=data.name,
-            description=data.description,
-            grants=data.grants,
-            origin=request_origin(request),
-        )
-    except NotFound:
-        raise NotFoundException("No such policy.") from None
-    except PermissionChangeError as error:
-        raise InputError(error.errors) from None
+    await update_policy(
+        principal.organisation_id,
+        principal.user_id,
+        policy_id,
+        name=data.name,
+        description=data.description,
+        grants=data.grants,
+        origin=request_origin(request),
+    )
     return _policy_out(await _policy_or_404(principal, policy_id))
 
 
@@ -149,8 +138,6 @@ async def create_role_api(
         )
     except NotFound:
         raise InputError(_NO_SUCH_POLICY) from None
-    except PermissionChangeError as error:
-        raise InputError(error.errors) from None
     return _role_out(await _role_or_404(principal, role_id))
 
 
@@ -183,11 +170,9 @@ async def replace_role(
             origin=request_origin(request),
         )
     except NotFound as missing:
-        if missing.what == "role":
-            raise NotFoundException("No such role.") from None
+        if missing.what != "policy":
+            raise
         raise InputError(_NO_SUCH_POLICY) from None
-    except PermissionChangeError as error:
-        raise InputError(error.errors) from None
     return _role_out(await _role_or_404(principal, role_id))
 
 
@@ -198,14 +183,14 @@ _NO_SUCH_POLICY = {"policy_ids": "One of the policy ids does not exist."}
 async def _policy_or_404(principal: Principal, policy_id: UUID) -> PolicyView:
     policy = await policy_of(principal.organisation_id, policy_id)
     if policy is None:
-        raise NotFoundException("No such policy.")
+        raise NotFound("policy")
     return policy
 
 
 async def _role_or_404(principal: Principal, role_id: UUID) -> RoleView:
     role = await role_of(principal.organisation_id, role_id)
     if role is None:
-        raise NotFoundException("No such role.")
+        raise NotFound("role")
     return role
 
 

@@ -10,11 +10,12 @@ from uuid import UUID
 from litestar import Request, Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
-from litestar.exceptions import ClientException, NotFoundException
+from litestar.exceptions import ClientException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from portal.context import request_origin
+from portal.errors import NotFound
 from portal.pages import page
 from portal.permissions.model import (
     AREA_MAX_LEVEL,
@@ -39,7 +40,6 @@ from portal.permissions.queries import (
 from portal.permissions.requirements import ROLES_FULL, ROLES_READ
 from portal.permissions.resolve import role_levels
 from portal.permissions.service import (
-    NotFound,
     PermissionChangeError,
     create_policy,
     create_role,
@@ -177,8 +177,6 @@ async def save_policy_page(
             grants=sent.levels,
             origin=request_origin(request),
         )
-    except NotFound:
-        raise NotFoundException("No such policy.") from None
     except PermissionChangeError as error:
         return _policy_page(
             request,
@@ -269,8 +267,8 @@ async def save_role_page(
             origin=request_origin(request),
         )
     except NotFound as missing:
-        if missing.what == "role":
-            raise NotFoundException("No such role.") from None
+        if missing.what != "policy":
+            raise
         return await _role_page(request, principal, sent, errors=_NO_SUCH_POLICY, role=role)
     except PermissionChangeError as error:
         return await _role_page(request, principal, sent, errors=error.errors, role=role)
@@ -334,14 +332,14 @@ async def _role_page(
 async def _policy_or_404(principal: Principal, policy_id: UUID) -> PolicyView:
     policy = await policy_of(principal.organisation_id, policy_id)
     if policy is None:
-        raise NotFoundException("No such policy.")
+        raise NotFound("policy")
     return policy
 
 
 async def _role_or_404(principal: Principal, role_id: UUID) -> RoleView:
     role = await role_of(principal.organisation_id, role_id)
     if role is None:
-        raise NotFoundException("No such role.")
+        raise NotFound("role")
     return role
 
 

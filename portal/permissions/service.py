@@ -10,6 +10,7 @@ from uuid import UUID
 
 from portal.activity.log import RequestOrigin, log_action
 from portal.db import UNIQUE_VIOLATIONS, write_transaction
+from portal.errors import NotFound, Refusal
 from portal.organisations.tables import Organisation
 from portal.permissions.model import (
     MAX_GRANTS_PER_POLICY,
@@ -32,20 +33,11 @@ NO_ORIGIN = RequestOrigin()
 _AREA_NAMES = frozenset(area.value for area in Area)
 
 
-class PermissionChangeError(ValueError):
+class PermissionChangeError(Refusal):
     """Refused; nothing was written. ``errors`` maps each refused field to its message."""
 
     def __init__(self, errors: Mapping[str, str]) -> None:
-        super().__init__(" ".join(errors.values()))
-        self.errors = dict(errors)
-
-
-class NotFound(LookupError):
-    """No such record in this organisation (whether or not it exists in another)."""
-
-    def __init__(self, what: str) -> None:
-        super().__init__(what)
-        self.what = what
+        super().__init__(errors=errors)
 
 
 async def create_policy(

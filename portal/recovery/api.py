@@ -9,16 +9,14 @@ from uuid import UUID
 import msgspec
 from litestar import Request, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
 from portal.activity.log import Actor
 from portal.context import base_url
-from portal.invitations.service import NotFound
 from portal.permissions.principal import Principal
 from portal.permissions.requirements import USERS_FULL
-from portal.recovery.service import AccessEmailRefused, send_access_email
-from portal.users.api import TAGS, Conflict
+from portal.recovery.service import send_access_email
+from portal.users.api import TAGS
 
 
 class AccessEmailOut(msgspec.Struct):
@@ -39,12 +37,7 @@ async def send_access_email_api(
     actor: NamedDependency[Actor],
     user_id: FromPath[UUID],
 ) -> AccessEmailOut:
-    try:
-        sent = await send_access_email(actor, user_id, base_url(request))
-    except NotFound:
-        raise NotFoundException("No such user.") from None
-    except AccessEmailRefused as refused:
-        raise Conflict(str(refused)) from None
+    sent = await send_access_email(actor, user_id, base_url(request))
     return AccessEmailOut(user_id, sent.expires_at)
 
 

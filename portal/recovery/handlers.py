@@ -7,7 +7,6 @@ from uuid import UUID
 
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
@@ -15,7 +14,6 @@ from litestar.response import Redirect, Template
 from portal.activity.log import Actor
 from portal.auth.handlers import start_session
 from portal.context import base_url, request_origin
-from portal.invitations.service import NotFound
 from portal.pages import page
 from portal.permissions.guards import principal_of, public
 from portal.permissions.principal import Principal
@@ -45,10 +43,8 @@ async def access_email_submit(
 ) -> Response[Any]:
     try:
         await send_access_email(actor, user_id, base_url(request))
-    except NotFound:
-        raise NotFoundException("No such user.") from None
     except AccessEmailRefused as refused:
-        return await render_user_page(request, principal, user_id, problem=str(refused))
+        return await render_user_page(request, principal, user_id, problem=refused.message)
     return Redirect(f"/settings/users/{user_id}?done=access_email_sent", status_code=303)
 
 

@@ -19,7 +19,7 @@ from portal.auth.password_policy import PasswordRules, password_problems
 from portal.auth.passwords import hash_password
 from portal.auth.tokens import MAX_TOKEN_LENGTH, new_token, token_hash
 from portal.db import for_update, write_transaction
-from portal.invitations.service import NotFound
+from portal.errors import NotFound, Refusal
 from portal.jobs import wake_delivery
 from portal.mail.outbox import queue_email
 from portal.mail.render import RenderedEmail, render_email
@@ -33,16 +33,17 @@ LINK_LIFETIME = timedelta(hours=1)
 REQUEST_INTERVAL = timedelta(minutes=1)
 
 
-class AccessEmailRefused(ValueError):
+class AccessEmailRefused(Refusal):
     """The user's account cannot be sent an access email; nothing was written."""
 
+    status = 409
 
-class PasswordRefused(ValueError):
+
+class PasswordRefused(Refusal):
     """The new password breaks the organisation's rules; nothing was written."""
 
     def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
+        super().__init__(errors=errors)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,17 +8,16 @@ from uuid import UUID
 import msgspec
 from litestar import Request, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Stream
 
 from portal.activity.log import Actor
-from portal.errors import InputError
+from portal.errors import InputError, NotFound
 from portal.permissions.principal import Principal
 from portal.permissions.requirements import SERVICES_FULL, SERVICES_READ
 from portal.services.export import services_csv
-from portal.services.queries import BadCursor, ServiceRow, get_service, list_services
-from portal.services.service import AssignmentError, assign_contact
+from portal.services.queries import ServiceRow, get_service, list_services
+from portal.services.service import assign_contact
 
 TAGS = ["services"]
 
@@ -81,10 +80,7 @@ async def list_services_api(
 ) -> ServicePageOut:
     if not 1 <= limit <= 200:
         raise InputError({"limit": "Use a limit from 1 to 200."})
-    try:
-        page = await list_services(principal, q[:200], after, limit)
-    except BadCursor as error:
-        raise InputError({"after": str(error)}) from None
+    page = await list_services(principal, q[:200], after, limit)
     return ServicePageOut([_out(row) for row in page.rows], page.total, page.next_cursor)
 
 
@@ -107,7 +103,7 @@ async def get_service_api(
 ) -> ServiceOut:
     service = await get_service(principal, service_id)
     if service is None:
-        raise NotFoundException("No such service.")
+        raise NotFound("service")
     return _out(service)
 
 
@@ -124,10 +120,7 @@ async def assign_api(
     actor: NamedDependency[Actor],
     data: JSONBody[AssignIn],
 ) -> AssignedOut:
-    try:
-        count = await assign_contact(principal, actor, data.services, data.contact)
-    except AssignmentError as error:
-        raise InputError(error.errors) from None
+    count = await assign_contact(principal, actor, data.services, data.contact)
     return AssignedOut(count)
 
 

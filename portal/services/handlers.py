@@ -9,11 +9,11 @@ from uuid import UUID
 
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Stream, Template
 
 from portal.activity.log import Actor
+from portal.errors import NotFound
 from portal.forms import parse_uuids
 from portal.pages import page
 from portal.permissions.model import Area, Level
@@ -59,7 +59,7 @@ async def _services_page(
     try:
         services = await list_services(principal, search, request.query_params.get("after"))
     except BadCursor as error:
-        problem = str(error)
+        problem = error.problem
     can_assign = principal.may(Area.SERVICES, Level.FULL)
     return page(
         request,
@@ -90,7 +90,7 @@ async def service_page(
 ) -> Template:
     service = await get_service(principal, service_id)
     if service is None:
-        raise NotFoundException("No such service.")
+        raise NotFound("service")
     can_assign = principal.may(Area.SERVICES, Level.FULL)
     return page(
         request,
@@ -146,7 +146,7 @@ async def _reassign_page(
         .first()
     )
     if user is None:
-        raise NotFoundException("No such user.")
+        raise NotFound("user")
     done = request.query_params.get("done", "")
     return page(
         request,

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from portal.activity.log import Actor, log_action
 from portal.db import write_transaction
+from portal.errors import Refusal
 from portal.permissions.principal import Principal
 from portal.services.queries import visible_to
 from portal.services.tables import Service
@@ -15,10 +16,9 @@ from portal.users.tables import User
 MAX_BULK = 1000
 
 
-class AssignmentError(ValueError):
+class AssignmentError(Refusal):
     def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
+        super().__init__(errors=errors)
 
 
 async def assign_contact(

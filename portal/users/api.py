@@ -10,22 +10,17 @@ from uuid import UUID
 import msgspec
 from litestar import Request, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, FromQuery, JSONBody
-from litestar.status_codes import HTTP_409_CONFLICT
 
 from portal.activity.log import Actor
 from portal.context import base_url
-from portal.errors import InputError
+from portal.errors import InputError, NotFound
 from portal.invitations.service import (
-    InvitationError,
     Invitee,
-    NotFound,
     cancel_invitation,
     invite,
     send_invitation,
 )
-from portal.pagination import BadCursor
 from portal.permissions.model import Area
 from portal.permissions.principal import Principal
 from portal.permissions.requirements import USERS_FULL, USERS_READ
@@ -33,7 +28,6 @@ from portal.users.handlers import parse_override, parse_user_query
 from portal.users.queries import UserQuery, UserRow, list_users, user_row
 from portal.users.service import (
     ChangeError,
-    LifecycleError,
     UserChanges,
     change_user,
     deactivate,
@@ -93,12 +87,6 @@ class UserPatchIn(msgspec.Struct, forbid_unknown_fields=True):
     detail: str = ""
 
 
-class Conflict(ClientException):
-    """A rule of the organisation refuses the change (owner, last admin)."""
-
-    status_code = HTTP_409_CONFLICT
-
-
 def _out(row: UserRow) -> UserOut:
     return UserOut(
         id=row.id,
@@ -123,13 +111,10 @@ async def list_users_api(
         raise InputError({"query": problem})
     if not 1 <= limit <= 200:
         raise InputError({"limit": "Use a limit from 1 to 200."})
-    try:
-        page = await list_users(
-            principal.organisation_id,
-            UserQuery(query.search, query.status, query.tier, query.sort, query.after, limit),
-        )
-    except BadCursor as error:
-        raise InputError({"after": str(error)}) from None
+    page = await list_users(
+        principal.organisation_id,
+        UserQuery(query.search, query.status, query.tier, query.sort, query.after, limit),
+    )
     return UserPageOut([_out(row) for row in page.rows], page.next_cursor)
 
 
@@ -141,7 +126,7 @@ async def get_user_api(principal: NamedDependency[Principal], user_id: FromPath[
 async def _one(principal: Principal, user_id: UUID) -> UserOut:
     row = await user_row(principal.organisation_id, user_id)
     if row is None:
-        raise NotFoundException("No such user.")
+        raise NotFound("user")
     return _out(row)
 
 
@@ -159,10 +144,7 @@ async def invite_api(
     data: JSONBody[InviteIn],
 ) -> InvitedOut:
     invitee = Invitee(data.full_name, data.email, data.tier, data.roles, data.send_now)
-    try:
-        invited = await invite(actor, invitee, base_url(request))
-    except InvitationError as error:
-        raise InputError(error.errors) from None
+    invited = await invite(actor, invitee, base_url(request))
     return InvitedOut(invited.user_id, bool(invited.email_ids))
 
 
@@ -179,12 +161,7 @@ async def send_invitation_api(
     actor: NamedDependency[Actor],
     user_id: FromPath[UUID],
 ) -> UserOut:
-    try:
-        await send_invitation(actor, user_id, base_url(request))
-    except NotFound:
-        raise NotFoundException("No such user.") from None
-    except InvitationError as error:
-        raise InputError(error.errors) from None
+    await send_invitation(actor, user_id, base_url(request))
     return await _one(principal, user_id)
 
 
@@ -200,12 +177,7 @@ async def cancel_invitation_api(
     actor: NamedDependency[Actor],
     user_id: FromPath[UUID],
 ) -> None:
-    try:
-        await cancel_invitation(actor, user_id)
-    except NotFound:
-        raise NotFoundException("No such user.") from None
-    except InvitationError as error:
-        raise InputError(error.errors) from None
+    await cancel_invitation(actor, user_id)
 
 
 @post("/api/v1/users/{user_id:uuid}/deactivate", opt=USERS_FULL, tags=TAGS, status_code=200)
@@ -216,12 +188,7 @@ async def deactivate_api(
     user_id: FromPath[UUID],
     data: JSONBody[ReasonIn],
 ) -> UserOut:
-    try:
-        await deactivate(actor, user_id, base_url(request), data.reason)
-    except NotFound:
-        raise NotFoundException("No such user.") from None
-    except LifecycleError as error:
-        raise Conflict(str(error)) from None
+    await deactivate(actor, user_id, base_url(request), data.reason)
     return await _one(principal, user_id)
 
 
@@ -233,12 +200,7 @@ async def reactivate_api(
     user_id: FromPath[UUID],
     data: JSONBody[ReasonIn],
 ) -> UserOut:
-    try:
-        await reactivate(actor, user_id, base_url(request), data.reason)
-    except NotFound:
-        raise NotFoundException("No such user.") from None
-    except LifecycleError as error:
-        raise Conflict(str(error)) from None
+    await reactivate(actor, user_id, base_url(request), data.reason)
     return await _one(principal, user_id)
 
 
@@ -251,28 +213,23 @@ async def patch_user_api(
     data: JSONBody[UserPatchIn],
 ) -> UserOut:
     await _one(principal, user_id)  # another tenant's id: 404 before any validation
-    try:
-        overrides = {}
-        for area_name, raw in data.overrides.items():
-            try:
-                area = Area(area_name)
-            except ValueError:
-                raise ChangeError({f"overrides.{area_name[:40]}": "Unknown area."}) from None
-            overrides[area] = parse_override(area, raw or "")
-        changes = UserChanges(
-            full_name=data.full_name,
-            display_name=data.display_name,
-            locale=data.locale,
-            time_zone=data.time_zone,
-            tier=data.tier,
-            role_ids=data.roles,
-            overrides=overrides,
-        )
-        await change_user(actor, user_id, changes, data.reason, data.detail)
-    except ChangeError as error:
-        raise InputError(error.errors) from None
-    except LifecycleError as error:
-        raise Conflict(str(error)) from None
+    overrides = {}
+    for area_name, raw in data.overrides.items():
+        try:
+            area = Area(area_name)
+        except ValueError:
+            raise ChangeError({f"overrides.{area_name[:40]}": "Unknown area."}) from None
+        overrides[area] = parse_override(area, raw or "")
+    changes = UserChanges(
+        full_name=data.full_name,
+        display_name=data.display_name,
+        locale=data.locale,
+        time_zone=data.time_zone,
+        tier=data.tier,
+        role_ids=data.roles,
+        overrides=overrides,
+    )
+    await change_user(actor, user_id, changes, data.reason, data.detail)
     return await _one(principal, user_id)
 
 

@@ -7,17 +7,16 @@ from uuid import UUID
 
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from portal.activity.log import Actor
 from portal.context import base_url
+from portal.errors import NotFound
 from portal.forms import parse_uuids
 from portal.invitations.service import (
     InvitationError,
     Invitee,
-    NotFound,
     cancel_invitation,
     invite,
     send_invitation,
@@ -64,7 +63,7 @@ async def users_page(
         try:
             users = await list_users(principal.organisation_id, query)
         except BadCursor as error:
-            problem = str(error)
+            problem = error.problem
     return page(
         request,
         "users/index.html",
@@ -196,7 +195,7 @@ async def render_user_page(
         .first()
     )
     if user is None:
-        raise NotFoundException("No such user.")
+        raise NotFound("user")
     row = await user_row(principal.organisation_id, user_id)
     status = row.status if row else None
     holder = await load_principal(user_id) if user["status"] == "active" else None
@@ -237,11 +236,9 @@ async def _act(
             await deactivate(actor, user_id, base_url(request), reason)
         else:
             await reactivate(actor, user_id, base_url(request), reason)
-    except NotFound:
-        raise NotFoundException("No such user.") from None
     except (InvitationError, LifecycleError) as error:
         message = (
-            " ".join(error.errors.values()) if isinstance(error, InvitationError) else str(error)
+            " ".join(error.errors.values()) if isinstance(error, InvitationError) else error.message
         )
         return await render_user_page(request, principal, user_id, problem=message)
     if (
@@ -338,7 +335,7 @@ async def edit_user_page(
         .first()
     )
     if user is None:
-        raise NotFoundException("No such user.")
+        raise NotFound("user")
     held_roles = {
         r["role"] for r in await UserRole.select(UserRole.role).where(UserRole.user == user_id)
     }
@@ -362,7 +359,7 @@ async def edit_user_submit(
     if not await User.exists().where(
         (User.id == user_id) & (User.organisation == principal.organisation_id)
     ):
-        raise NotFoundException("No such user.")
+        raise NotFound("user")
     form = await request.form()
     values = {key: str(form.get(key) or "") for key in EDIT_FIELDS}
     role_ids, bad_role = parse_uuids(form.getall("roles", []))
@@ -380,15 +377,19 @@ async def edit_user_submit(
             overrides={area: parse_override(area, raw_overrides[area.value]) for area in Area},
         )
         await change_user(actor, user_id, changes, values["reason"], values["detail"])
-    except NotFound:
-        raise NotFoundException("No such user.") from None
     except ChangeError as error:
         return await _edit_form(
             request, principal, user_id, values, set(role_ids), raw_overrides, error.errors
         )
     except LifecycleError as error:
         return await _edit_form(
-            request, principal, user_id, values, set(role_ids), raw_overrides, {"tier": str(error)}
+            request,
+            principal,
+            user_id,
+            values,
+            set(role_ids),
+            raw_overrides,
+            {"tier": error.message},
         )
     return Redirect(f"/settings/users/{user_id}?done=changed", status_code=303)
 

@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from portal.activity.log import Actor, log_action
 from portal.approvals.upkeep import hand_over_after_deactivation
 from portal.db import lock_organisation, write_transaction
-from portal.invitations.service import InvitationError, NotFound, send_invitation
+from portal.errors import NotFound, Refusal
+from portal.invitations.service import InvitationError, send_invitation
 from portal.invitations.tables import Invitation
 from portal.jobs import wake_delivery
 from portal.organisations.service import MAX_NAME_LENGTH
@@ -23,8 +24,10 @@ from portal.users.tables import User, UserOverride
 MAX_REASON_LENGTH = 500
 
 
-class LifecycleError(ValueError):
-    """A rule of the organisation refuses the change; nothing was written."""
+class LifecycleError(Refusal):
+    """A rule of the organisation refuses the change (owner, last admin); nothing was written."""
+
+    status = 409
 
 
 async def deactivate(actor: Actor, user_id: UUID, base_url: str, reason: str = "") -> list[UUID]:
@@ -86,7 +89,7 @@ async def reactivate(actor: Actor, user_id: UUID, base_url: str, reason: str = "
         try:
             return await send_invitation(actor, user_id, base_url)
         except InvitationError as error:
-            raise LifecycleError(str(error)) from None
+            raise LifecycleError(" ".join(error.errors.values())) from None
     return None
 
 
@@ -225,10 +228,9 @@ def requested_fields(changes: UserChanges) -> dict[str, str | None]:
     return fields
 
 
-class ChangeError(ValueError):
+class ChangeError(Refusal):
     def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
+        super().__init__(errors=errors)
 
 
 LOCALE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")

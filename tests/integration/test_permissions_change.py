@@ -6,9 +6,9 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from portal.errors import NotFound
 from portal.permissions.model import Area, Level, OverrideKind
 from portal.permissions.service import (
-    NotFound,
     PermissionChangeError,
     assign_role,
     create_policy,
