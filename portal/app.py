@@ -20,43 +20,45 @@ from litestar.template import TemplateConfig
 from redis.asyncio import Redis
 
 from portal import db, jobs
-from portal.activity.handlers import ROUTES as activity_routes
+from portal.activity.handlers import ROUTERS as activity_routers
 from portal.activity.handlers import activity_page
-from portal.api.me import ROUTES as me_routes
-from portal.approvals.api import ROUTES as approval_api_routes
-from portal.approvals.decision_handlers import ROUTES as decision_routes
-from portal.approvals.handlers import ROUTES as approval_routes
+from portal.api.me import ROUTERS as me_routers
+from portal.approvals.api import ROUTERS as approval_api_routers
+from portal.approvals.decision_handlers import ROUTERS as decision_routers
+from portal.approvals.handlers import ROUTERS as approval_routers
 from portal.approvals.handlers import policies_page, queue_page
-from portal.auth.handlers import ROUTES as auth_routes
+from portal.auth.handlers import ROUTERS as auth_routers
 from portal.auth.middleware import PrincipalMiddleware
 from portal.auth.sessions import SessionStore, cookie_name
 from portal.context import current_actor
-from portal.dashboard.handlers import ROUTES as dashboard_routes
+from portal.dashboard.handlers import ROUTERS as dashboard_routers
 from portal.dashboard.handlers import account, dashboard
 from portal.error_handlers import handle_http_exception, handle_refusal, handle_unexpected
 from portal.errors import Refusal
-from portal.health.handlers import ROUTES as health_routes
-from portal.invitations.batch_handlers import ROUTES as batch_routes
-from portal.invitations.handlers import ROUTES as invitation_routes
-from portal.mail.handlers import ROUTES as outbox_routes
-from portal.orders.api import ROUTES as order_api_routes
-from portal.orders.handlers import ROUTES as order_routes
+from portal.health.handlers import ROUTERS as health_routers
+from portal.invitations.batch_api import ROUTERS as batch_api_routers
+from portal.invitations.batch_handlers import ROUTERS as batch_routers
+from portal.invitations.handlers import ROUTERS as invitation_routers
+from portal.mail.handlers import ROUTERS as outbox_routers
+from portal.orders.api import ROUTERS as order_api_routers
+from portal.orders.handlers import ROUTERS as order_routers
 from portal.orders.handlers import orders_page
-from portal.pages import NavItem
+from portal.pages import NavItem, with_paths
 from portal.permissions.api import ROUTES as permission_api_routes
 from portal.permissions.guards import authorize, current_principal, public
 from portal.permissions.handlers import ROUTES as permission_routes
 from portal.permissions.handlers import roles_page
 from portal.permissions.model import Area, Level
 from portal.permissions.principal import Principal
-from portal.recovery.handlers import ROUTES as recovery_routes
+from portal.recovery.api import ROUTERS as recovery_api_routers
+from portal.recovery.handlers import ROUTERS as recovery_routers
 from portal.security_headers import add_security_headers
-from portal.services.api import ROUTES as service_api_routes
-from portal.services.handlers import ROUTES as service_routes
+from portal.services.api import ROUTERS as service_api_routers
+from portal.services.handlers import ROUTERS as service_routers
 from portal.services.handlers import services_page
 from portal.settings import PROJECT_ROOT, Settings
-from portal.users.api import ROUTES as user_api_routes
-from portal.users.handlers import ROUTES as user_routes
+from portal.users.api import ROUTERS as user_api_routers
+from portal.users.handlers import ROUTERS as user_routers
 from portal.users.handlers import users_page
 
 
@@ -91,7 +93,6 @@ def create_app(settings: Settings) -> Litestar:
         "settings": settings,
         "sessions": SessionStore(store),
         "session_cookie": cookie_name(secure),
-        "navigation": NAVIGATION,
         "redis": redis,
     }
 
@@ -99,28 +100,30 @@ def create_app(settings: Settings) -> Litestar:
         if redis is not None:
             await redis.aclose()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
-            *auth_routes,
-            *dashboard_routes,
+            *auth_routers,
+            *dashboard_routers,
             *permission_routes,
             *permission_api_routes,
-            *activity_routes,
-            *me_routes,
-            *user_routes,
-            *user_api_routes,
-            *invitation_routes,
-            *batch_routes,
-            *recovery_routes,
-            *outbox_routes,
-            *service_routes,
-            *service_api_routes,
-            *order_routes,
-            *order_api_routes,
-            *approval_routes,
-            *decision_routes,
-            *approval_api_routes,
-            *health_routes,
+            *activity_routers,
+            *me_routers,
+            *user_routers,
+            *user_api_routers,
+            *invitation_routers,
+            *batch_routers,
+            *batch_api_routers,
+            *recovery_routers,
+            *recovery_api_routers,
+            *outbox_routers,
+            *service_routers,
+            *service_api_routers,
+            *order_routers,
+            *order_api_routers,
+            *approval_routers,
+            *decision_routers,
+            *approval_api_routers,
+            *health_routers,
             create_static_files_router(
                 path="/static", directories=[PROJECT_ROOT / "static"], opt=public()
             ),
@@ -159,3 +162,5 @@ def create_app(settings: Settings) -> Litestar:
         on_shutdown=[db.stop, close_redis],
         state=State(state),
     )
+    app.state.navigation = with_paths(app, NAVIGATION)
+    return app

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from litestar import Request
+from litestar import Litestar, Request
 from litestar.handlers import HTTPRouteHandler
 from litestar.response import Template
 
@@ -20,10 +20,13 @@ class NavItem:
     handler: HTTPRouteHandler
     # Shown only to whom this says; the route's own rule applies in any case.
     shown_to: Callable[[Principal], bool] | None = None
+    # Where its router put the handler: filled in once the app is built (see `with_paths`).
+    href: str = ""
 
-    @property
-    def href(self) -> str:
-        return next(iter(sorted(self.handler.paths)))
+
+def with_paths(app: Litestar, items: Sequence[NavItem]) -> tuple[NavItem, ...]:
+    """The items with the paths the app registered their handlers at."""
+    return tuple(replace(item, href=app.route_reverse(item.handler)) for item in items)
 
 
 def visible_navigation(principal: Principal, items: Sequence[NavItem]) -> list[NavItem]:

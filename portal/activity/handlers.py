@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, get
+from litestar import Request, Router, get
 from litestar.di import NamedDependency
 from litestar.response import Template
 
@@ -50,7 +50,7 @@ ACTION_LABELS = {
 }
 
 
-@get("/settings/activity", opt=requires(Area.ACTIVITY_LOG, Level.READ), include_in_schema=False)
+@get("/", opt=requires(Area.ACTIVITY_LOG, Level.READ))
 async def activity_page(
     request: Request[Any, Any, Any], principal: NamedDependency[Principal]
 ) -> Template:
@@ -72,4 +72,9 @@ async def activity_page(
     return page(request, "activity/index.html", events=events, labels=ACTION_LABELS)
 
 
-ROUTES = [activity_page]
+PAGES = Router(
+    "/settings/activity",
+    route_handlers=[activity_page],
+    include_in_schema=False,
+)
+ROUTERS = [PAGES]

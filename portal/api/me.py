@@ -5,7 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 import msgspec
-from litestar import get
+from litestar import Router, get
 from litestar.di import NamedDependency
 
 from portal.permissions.guards import signed_in
@@ -31,7 +31,7 @@ class MeOut(msgspec.Struct):
     permissions: dict[str, str]
 
 
-@get("/api/v1/me", opt=signed_in(), tags=["account"], summary="The signed-in principal")
+@get("/", opt=signed_in(), tags=["account"], summary="The signed-in principal")
 async def me(principal: NamedDependency[Principal]) -> MeOut:
     return MeOut(
         id=principal.user_id,
@@ -50,4 +50,8 @@ async def me(principal: NamedDependency[Principal]) -> MeOut:
     )
 
 
-ROUTES = [me]
+API = Router(
+    "/api/v1/me",
+    route_handlers=[me],
+)
+ROUTERS = [API]

@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from litestar import Request, get, patch, post
+from litestar import Request, Router, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
@@ -118,7 +118,7 @@ class PreviewStepOut(msgspec.Struct):
     falls_to_admins: bool
 
 
-@get("/api/v1/approvals", opt=signed_in(), tags=TAGS, summary="Orders waiting for your decision")
+@get("/", opt=signed_in(), summary="Orders waiting for your decision")
 async def queue_api(
     request: Request[Any, Any, Any], principal: NamedDependency[Principal]
 ) -> QueueOut:
@@ -142,9 +142,8 @@ async def queue_api(
 
 
 @post(
-    "/api/v1/approvals/approve",
+    "/approve",
     opt=signed_in(),
-    tags=TAGS,
     summary="Approve many orders; each gets its own result",
     status_code=200,
 )
@@ -216,18 +215,12 @@ async def _save(
     return policy_out(row)
 
 
-@get("/api/v1/approval-policies", opt=POLICIES_READ, tags=TAGS, summary="Approval policies")
+@get("/", opt=POLICIES_READ, summary="Approval policies")
 async def list_policies_api(principal: NamedDependency[Principal]) -> list[PolicyOut]:
     return [policy_out(row) for row in await list_policies(principal.organisation_id)]
 
 
-@post(
-    "/api/v1/approval-policies",
-    opt=POLICIES_FULL,
-    tags=TAGS,
-    summary="Create an approval policy",
-    status_code=201,
-)
+@post("/", opt=POLICIES_FULL, summary="Create an approval policy", status_code=201)
 async def create_policy_api(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -237,12 +230,7 @@ async def create_policy_api(
     return await _save(request, principal, actor, _policy_fields(data), None)
 
 
-@get(
-    "/api/v1/approval-policies/{policy_id:uuid}",
-    opt=POLICIES_READ,
-    tags=TAGS,
-    summary="One approval policy",
-)
+@get("/{policy_id:uuid}", opt=POLICIES_READ, summary="One approval policy")
 async def get_policy_api(
     principal: NamedDependency[Principal], policy_id: FromPath[UUID]
 ) -> PolicyOut:
@@ -253,9 +241,8 @@ async def get_policy_api(
 
 
 @patch(
-    "/api/v1/approval-policies/{policy_id:uuid}",
+    "/{policy_id:uuid}",
     opt=POLICIES_FULL,
-    tags=TAGS,
     summary="Change an approval policy; orders already waiting keep their snapshot",
 )
 async def change_policy_api(
@@ -288,9 +275,8 @@ async def change_policy_api(
 
 
 @post(
-    "/api/v1/approval-policies/preview",
+    "/preview",
     opt=POLICIES_READ,
-    tags=TAGS,
     summary="Which policies would apply to a hypothetical order",
     status_code=200,
 )
@@ -336,9 +322,8 @@ async def decide_api(
 
 
 @post(
-    "/api/v1/orders/{order_id:uuid}/approve",
+    "/{order_id:uuid}/approve",
     opt=signed_in(),
-    tags=ORDER_TAGS,
     summary="Approve the level of the order that waits for you",
     status_code=200,
 )
@@ -353,9 +338,8 @@ async def approve_api(
 
 
 @post(
-    "/api/v1/orders/{order_id:uuid}/reject",
+    "/{order_id:uuid}/reject",
     opt=signed_in(),
-    tags=ORDER_TAGS,
     summary="Reject the order, with a reason the requester sees",
     status_code=200,
 )
@@ -369,14 +353,25 @@ async def reject_api(
     return await decide_api(request, principal, actor, order_id, False, data)
 
 
-ROUTES = [
-    approve_api,
-    reject_api,
-    queue_api,
-    bulk_approve_api,
-    list_policies_api,
-    create_policy_api,
-    get_policy_api,
-    change_policy_api,
-    preview_api,
-]
+QUEUE_API = Router(
+    "/api/v1/approvals",
+    route_handlers=[queue_api, bulk_approve_api],
+    tags=TAGS,
+)
+POLICIES_API = Router(
+    "/api/v1/approval-policies",
+    route_handlers=[
+        list_policies_api,
+        create_policy_api,
+        get_policy_api,
+        change_policy_api,
+        preview_api,
+    ],
+    tags=TAGS,
+)
+DECISIONS_API = Router(
+    "/api/v1/orders",
+    route_handlers=[approve_api, reject_api],
+    tags=ORDER_TAGS,
+)
+ROUTERS = [QUEUE_API, POLICIES_API, DECISIONS_API]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from litestar import Request, Response, post
+from litestar import Request, Response, Router, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
@@ -21,7 +21,7 @@ from portal.permissions.guards import signed_in
 from portal.permissions.principal import Principal
 
 
-@post("/orders/{order_id:uuid}/approve", opt=signed_in(), include_in_schema=False)
+@post("/{order_id:uuid}/approve", opt=signed_in())
 async def approve_submit(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -31,7 +31,7 @@ async def approve_submit(
     return await _decide(request, principal, actor, order_id, approve=True)
 
 
-@post("/orders/{order_id:uuid}/reject", opt=signed_in(), include_in_schema=False)
+@post("/{order_id:uuid}/reject", opt=signed_in())
 async def reject_submit(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -100,4 +100,9 @@ async def _queue_row(
     )
 
 
-ROUTES = [approve_submit, reject_submit]
+PAGES = Router(
+    "/orders",
+    route_handlers=[approve_submit, reject_submit],
+    include_in_schema=False,
+)
+ROUTERS = [PAGES]

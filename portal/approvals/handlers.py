@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from litestar import Request, Response, get, post
+from litestar import Request, Response, Router, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
 from litestar.params import FromPath
@@ -53,7 +53,7 @@ async def _requesters(organisation_id: UUID) -> list[dict[str, Any]]:
     return rows
 
 
-@get("/approvals", opt=signed_in(), include_in_schema=False)
+@get("/", opt=signed_in())
 async def queue_page(
     request: Request[Any, Any, Any], principal: NamedDependency[Principal]
 ) -> Template:
@@ -71,7 +71,7 @@ async def queue_page(
     )
 
 
-@post("/approvals/approve", opt=signed_in(), include_in_schema=False)
+@post("/approve", opt=signed_in())
 async def bulk_approve_submit(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -126,7 +126,7 @@ async def _choices(organisation_id: UUID) -> dict[str, Any]:
     return {"users": users, "roles": role_choices}
 
 
-@get("/settings/approval-policies", opt=POLICIES_READ, include_in_schema=False)
+@get("/", opt=POLICIES_READ)
 async def policies_page(
     request: Request[Any, Any, Any], principal: NamedDependency[Principal]
 ) -> Template:
@@ -193,7 +193,7 @@ async def _policy_form(
     )
 
 
-@get("/settings/approval-policies/new", opt=POLICIES_FULL, include_in_schema=False)
+@get("/new", opt=POLICIES_FULL)
 async def new_policy_page(
     request: Request[Any, Any, Any], principal: NamedDependency[Principal]
 ) -> Template:
@@ -211,7 +211,7 @@ async def new_policy_page(
     return await _policy_form(request, principal, values)
 
 
-@post("/settings/approval-policies", opt=POLICIES_FULL, include_in_schema=False)
+@post("/", opt=POLICIES_FULL)
 async def create_policy_submit(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -220,7 +220,7 @@ async def create_policy_submit(
     return await _save(request, principal, actor, None)
 
 
-@get("/settings/approval-policies/{policy_id:uuid}", opt=POLICIES_READ, include_in_schema=False)
+@get("/{policy_id:uuid}", opt=POLICIES_READ)
 async def policy_page(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -243,7 +243,7 @@ async def policy_page(
     return await _policy_form(request, principal, values, policy_id)
 
 
-@post("/settings/approval-policies/{policy_id:uuid}", opt=POLICIES_FULL, include_in_schema=False)
+@post("/{policy_id:uuid}", opt=POLICIES_FULL)
 async def save_policy_submit(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -271,7 +271,7 @@ async def _save(
     return Redirect("/settings/approval-policies?done=saved", status_code=303)
 
 
-@get("/settings/approval-policies/preview", opt=POLICIES_READ, include_in_schema=False)
+@get("/preview", opt=POLICIES_READ)
 async def preview_fragment(
     request: Request[Any, Any, Any], principal: NamedDependency[Principal]
 ) -> Template:
@@ -305,7 +305,7 @@ async def preview_fragment(
     )
 
 
-@post("/settings/approval-policies/timing", opt=POLICIES_FULL, include_in_schema=False)
+@post("/timing", opt=POLICIES_FULL)
 async def timing_submit(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -320,14 +320,22 @@ async def timing_submit(
     return Redirect("/settings/approval-policies?done=timing", status_code=303)
 
 
-ROUTES = [
-    queue_page,
-    bulk_approve_submit,
-    policies_page,
-    new_policy_page,
-    create_policy_submit,
-    preview_fragment,
-    policy_page,
-    save_policy_submit,
-    timing_submit,
-]
+QUEUE_PAGES = Router(
+    "/approvals",
+    route_handlers=[queue_page, bulk_approve_submit],
+    include_in_schema=False,
+)
+POLICY_PAGES = Router(
+    "/settings/approval-policies",
+    route_handlers=[
+        policies_page,
+        new_policy_page,
+        create_policy_submit,
+        preview_fragment,
+        policy_page,
+        save_policy_submit,
+        timing_submit,
+    ],
+    include_in_schema=False,
+)
+ROUTERS = [QUEUE_PAGES, POLICY_PAGES]

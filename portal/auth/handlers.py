@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from litestar import Request, Response, get, post
+from litestar import Request, Response, Router, get, post
 from litestar.datastructures import Cookie
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
@@ -53,7 +53,7 @@ def _session_cookie(request: Request[Any, Any, Any], value: str, *, expire: bool
     )
 
 
-@get("/sign-in", opt=public(), include_in_schema=False)
+@get("/sign-in", opt=public())
 async def sign_in_page(
     request: Request[Any, Any, Any],
     next: FromQuery[str | None] = None,
@@ -63,7 +63,7 @@ async def sign_in_page(
     return page(request, "auth/sign_in.html", next=safe_next(next), email="", error=None)
 
 
-@post("/sign-in", opt=public(), include_in_schema=False)
+@post("/sign-in", opt=public())
 async def sign_in(request: Request[Any, Any, Any]) -> Response[Any]:
     form = await request.form()
     email = str(form.get("email") or "").strip()
@@ -106,7 +106,7 @@ def _sign_in_failed(
     )
 
 
-@post("/sign-out", opt=signed_in(), include_in_schema=False)
+@post("/sign-out", opt=signed_in())
 async def sign_out(request: Request[Any, Any, Any]) -> Response[Any]:
     principal = principal_of(request)
     token = request.scope["state"].get(SESSION_TOKEN_KEY)
@@ -126,4 +126,9 @@ async def sign_out(request: Request[Any, Any, Any]) -> Response[Any]:
     )
 
 
-ROUTES = [sign_in_page, sign_in, sign_out]
+PAGES = Router(
+    "/",
+    route_handlers=[sign_in_page, sign_in, sign_out],
+    include_in_schema=False,
+)
+ROUTERS = [PAGES]

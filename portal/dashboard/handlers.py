@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, get
+from litestar import Request, Router, get
 from litestar.di import NamedDependency
 from litestar.response import Template
 
@@ -17,7 +17,7 @@ from portal.permissions.principal import Principal
 WIDGET_ITEMS = 3
 
 
-@get("/", opt=signed_in(), include_in_schema=False)
+@get("/", opt=signed_in())
 async def dashboard(
     request: Request[Any, Any, Any], principal: NamedDependency[Principal]
 ) -> Template:
@@ -27,9 +27,14 @@ async def dashboard(
     return page(request, "dashboard/index.html", queue=queue if show_queue else None)
 
 
-@get("/account", opt=signed_in(), include_in_schema=False)
+@get("/account", opt=signed_in())
 async def account(request: Request[Any, Any, Any]) -> Template:
     return page(request, "dashboard/account.html", areas=list(Area), area_max=AREA_MAX_LEVEL)
 
 
-ROUTES = [dashboard, account]
+PAGES = Router(
+    "/",
+    route_handlers=[dashboard, account],
+    include_in_schema=False,
+)
+ROUTERS = [PAGES]

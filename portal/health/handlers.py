@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from litestar import Request, Response, get
+from litestar import Request, Response, Router, get
 from redis.asyncio import Redis
 
 from portal import db
@@ -42,4 +42,8 @@ async def ready(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
     )
 
 
-ROUTES = [health, ready]
+PROBES = Router(
+    "/",
+    route_handlers=[health, ready],
+)
+ROUTERS = [PROBES]

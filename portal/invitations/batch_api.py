@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from litestar import Request, get, post
+from litestar import Request, Router, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
@@ -58,9 +58,8 @@ class BulkProgressOut(msgspec.Struct):
 
 
 @post(
-    "/api/v1/users/invitations/bulk",
+    "/",
     opt=USERS_FULL,
-    tags=TAGS,
     summary="Invite up to 5,000 colleagues; refused rows are reported, the others go ahead",
     status_code=202,
 )
@@ -89,12 +88,7 @@ async def bulk_invite_api(
     return BulkAcceptedOut(batch_id, accepted, refused)
 
 
-@get(
-    "/api/v1/users/invitations/bulk/{batch_id:uuid}",
-    opt=USERS_FULL,
-    tags=TAGS,
-    summary="Progress of a bulk invitation",
-)
+@get("/{batch_id:uuid}", opt=USERS_FULL, summary="Progress of a bulk invitation")
 async def bulk_progress_api(
     principal: NamedDependency[Principal], batch_id: FromPath[UUID]
 ) -> BulkProgressOut:
@@ -112,4 +106,9 @@ async def bulk_progress_api(
     )
 
 
-ROUTES = [bulk_invite_api, bulk_progress_api]
+API = Router(
+    "/api/v1/users/invitations/bulk",
+    route_handlers=[bulk_invite_api, bulk_progress_api],
+    tags=TAGS,
+)
+ROUTERS = [API]

@@ -5,18 +5,16 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from litestar import Request, Response, get, post
+from litestar import Request, Response, Router, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
-from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from portal.activity.log import Actor
 from portal.error_handlers import handle_http_exception
 from portal.errors import NotFound
-from portal.invitations.batch_api import ROUTES as API_ROUTES
 from portal.invitations.batches import (
     batch_in,
     batch_progress,
@@ -47,7 +45,7 @@ TOO_LARGE = (
 )
 
 
-@get(IMPORT_PATH, opt=USERS_FULL, include_in_schema=False)
+@get("/", opt=USERS_FULL)
 async def import_page(
     request: Request[Any, Any, Any], principal: NamedDependency[Principal]
 ) -> Template:
@@ -64,9 +62,8 @@ def _refuse_too_large(request: Request[Any, Any, Any], exc: RequestEntityTooLarg
 
 
 @post(
-    IMPORT_PATH,
+    "/",
     opt=USERS_FULL,
-    include_in_schema=False,
     request_max_body_size=MAX_UPLOAD_BODY,
     exception_handlers={RequestEntityTooLarge: _refuse_too_large},
 )
@@ -116,7 +113,7 @@ def _form(
     )
 
 
-@get(f"{IMPORT_PATH}/{{batch_id:uuid}}", opt=USERS_FULL, include_in_schema=False)
+@get("/{batch_id:uuid}", opt=USERS_FULL)
 async def batch_page(
     request: Request[Any, Any, Any], principal: NamedDependency[Principal], batch_id: FromPath[UUID]
 ) -> Template:
@@ -130,7 +127,7 @@ async def batch_page(
     )
 
 
-@get(f"{IMPORT_PATH}/{{batch_id:uuid}}/progress", opt=USERS_FULL, include_in_schema=False)
+@get("/{batch_id:uuid}/progress", opt=USERS_FULL)
 async def batch_progress_fragment(
     request: Request[Any, Any, Any], principal: NamedDependency[Principal], batch_id: FromPath[UUID]
 ) -> Template:
@@ -157,10 +154,9 @@ async def _batch_or_404(principal: Principal, batch_id: UUID) -> dict[str, Any]:
     return batch
 
 
-ROUTES: list[HTTPRouteHandler] = [
-    import_page,
-    import_submit,
-    batch_page,
-    batch_progress_fragment,
-    *API_ROUTES,
-]
+PAGES = Router(
+    IMPORT_PATH,
+    route_handlers=[import_page, import_submit, batch_page, batch_progress_fragment],
+    include_in_schema=False,
+)
+ROUTERS = [PAGES]

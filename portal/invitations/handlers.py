@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response, get, post
+from litestar import Request, Response, Router, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
@@ -16,7 +16,7 @@ from portal.pages import page
 from portal.permissions.guards import principal_of, public
 
 
-@get("/invitations/{token:str}", opt=public(), include_in_schema=False)
+@get("/{token:str}", opt=public())
 async def invitation_page(request: Request[Any, Any, Any], token: FromPath[str]) -> Response[Any]:
     link = await view_link(token)
     if link is None:
@@ -26,7 +26,7 @@ async def invitation_page(request: Request[Any, Any, Any], token: FromPath[str])
     return page(request, "invitations/accept.html", link=link, errors={})
 
 
-@post("/invitations/{token:str}", opt=public(), include_in_schema=False)
+@post("/{token:str}", opt=public())
 async def invitation_accept(request: Request[Any, Any, Any], token: FromPath[str]) -> Response[Any]:
     link = await view_link(token)
     if link is None:
@@ -84,4 +84,9 @@ def _unknown_link(request: Request[Any, Any, Any]) -> Template:
     )
 
 
-ROUTES = [invitation_page, invitation_accept]
+PAGES = Router(
+    "/invitations",
+    route_handlers=[invitation_page, invitation_accept],
+    include_in_schema=False,
+)
+ROUTERS = [PAGES]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, get
+from litestar import Request, Router, get
 from litestar.di import NamedDependency
 from litestar.response import Template
 
@@ -18,7 +18,7 @@ from portal.permissions.principal import Principal
 PRIVATE_KINDS = frozenset({"password_reset", "access_email"})
 
 
-@get("/dev/outbox", opt=requires(Area.USERS, Level.READ), include_in_schema=False)
+@get("/", opt=requires(Area.USERS, Level.READ))
 async def outbox_page(
     request: Request[Any, Any, Any], principal: NamedDependency[Principal]
 ) -> Template:
@@ -45,4 +45,9 @@ async def outbox_page(
     return page(request, "mail/outbox.html", emails=emails)
 
 
-ROUTES = [outbox_page]
+PAGES = Router(
+    "/dev/outbox",
+    route_handlers=[outbox_page],
+    include_in_schema=False,
+)
+ROUTERS = [PAGES]

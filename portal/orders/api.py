@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from litestar import Request, get, patch, post
+from litestar import Request, Router, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
@@ -165,7 +165,7 @@ async def _detail(principal: Principal, order_id: UUID) -> OrderDetailOut:
     return detail_out(detail)
 
 
-@get("/api/v1/orders", opt=ORDERS_READ, tags=TAGS, summary="Orders, newest first")
+@get("/", opt=ORDERS_READ, summary="Orders, newest first")
 async def list_orders_api(
     principal: NamedDependency[Principal],
     status: FromQuery[str] = "",
@@ -179,7 +179,7 @@ async def list_orders_api(
     return OrderPageOut([order_out(row) for row in page.rows], page.next_cursor)
 
 
-@post("/api/v1/orders", opt=ORDERS_FULL, tags=TAGS, summary="Place an order", status_code=201)
+@post("/", opt=ORDERS_FULL, summary="Place an order", status_code=201)
 async def place_order_api(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -200,12 +200,7 @@ def _api_names(errors: dict[str, str]) -> dict[str, str]:
     return {("type" if key == "kind" else key): message for key, message in errors.items()}
 
 
-@get(
-    "/api/v1/orders/{order_id:uuid}",
-    opt=signed_in(),
-    tags=TAGS,
-    summary="One order with its approvals and timeline",
-)
+@get("/{order_id:uuid}", opt=signed_in(), summary="One order with its approvals and timeline")
 async def get_order_api(
     principal: NamedDependency[Principal], order_id: FromPath[UUID]
 ) -> OrderDetailOut:
@@ -213,9 +208,8 @@ async def get_order_api(
 
 
 @patch(
-    "/api/v1/orders/{order_id:uuid}",
+    "/{order_id:uuid}",
     opt=ORDERS_FULL,
-    tags=TAGS,
     summary="Change an undecided order; a change of what approvers weigh resets the approvals",
 )
 async def edit_order_api(
@@ -249,9 +243,8 @@ async def edit_order_api(
 
 
 @post(
-    "/api/v1/orders/{order_id:uuid}/submit",
+    "/{order_id:uuid}/submit",
     opt=ORDERS_FULL,
-    tags=TAGS,
     summary="Submit a draft for approval",
     status_code=200,
 )
@@ -266,9 +259,8 @@ async def submit_order_api(
 
 
 @post(
-    "/api/v1/orders/{order_id:uuid}/cancel",
+    "/{order_id:uuid}/cancel",
     opt=ORDERS_FULL,
-    tags=TAGS,
     summary="Cancel an undecided order of yours",
     status_code=200,
 )
@@ -283,11 +275,16 @@ async def cancel_order_api(
     return await _detail(principal, order_id)
 
 
-ROUTES = [
-    list_orders_api,
-    place_order_api,
-    get_order_api,
-    edit_order_api,
-    submit_order_api,
-    cancel_order_api,
-]
+API = Router(
+    "/api/v1/orders",
+    route_handlers=[
+        list_orders_api,
+        place_order_api,
+        get_order_api,
+        edit_order_api,
+        submit_order_api,
+        cancel_order_api,
+    ],
+    tags=TAGS,
+)
+ROUTERS = [API]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from litestar import Request, Response, get, post
+from litestar import Request, Response, Router, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
@@ -48,7 +48,7 @@ NOTICES = {
 }
 
 
-@get("/orders", opt=ORDERS_READ, include_in_schema=False)
+@get("/", opt=ORDERS_READ)
 async def orders_page(
     request: Request[Any, Any, Any], principal: NamedDependency[Principal]
 ) -> Template:
@@ -99,7 +99,7 @@ async def _form(
     )
 
 
-@get("/orders/new", opt=ORDERS_FULL, include_in_schema=False)
+@get("/new", opt=ORDERS_FULL)
 async def new_order_page(
     request: Request[Any, Any, Any], principal: NamedDependency[Principal]
 ) -> Template:
@@ -115,7 +115,7 @@ async def _form_values(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return {name: str(form.get(name) or "") for name in (*FORM_FIELDS, "action")}
 
 
-@post("/orders", opt=ORDERS_FULL, include_in_schema=False)
+@post("/", opt=ORDERS_FULL)
 async def place_order_submit(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -141,7 +141,7 @@ async def _detail_or_404(principal: Principal, order_id: UUID) -> Any:
     return detail
 
 
-@get("/orders/{order_id:uuid}", opt=signed_in(), include_in_schema=False)
+@get("/{order_id:uuid}", opt=signed_in())
 async def order_page(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -171,7 +171,7 @@ async def render_order_page(
     )
 
 
-@get("/orders/{order_id:uuid}/timeline", opt=signed_in(), include_in_schema=False)
+@get("/{order_id:uuid}/timeline", opt=signed_in())
 async def order_timeline_fragment(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -181,7 +181,7 @@ async def order_timeline_fragment(
     return Template("orders/_timeline.html", context={"order": detail})
 
 
-@get("/orders/{order_id:uuid}/edit", opt=ORDERS_FULL, include_in_schema=False)
+@get("/{order_id:uuid}/edit", opt=ORDERS_FULL)
 async def edit_order_page(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -211,7 +211,7 @@ async def edit_order_page(
     return await _form(request, principal, values, order_id=order_id)
 
 
-@post("/orders/{order_id:uuid}/edit", opt=ORDERS_FULL, include_in_schema=False)
+@post("/{order_id:uuid}/edit", opt=ORDERS_FULL)
 async def edit_order_submit(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -236,7 +236,7 @@ async def edit_order_submit(
     return Redirect(f"/orders/{order_id}?done={'reset' if reset else 'edited'}", status_code=303)
 
 
-@post("/orders/{order_id:uuid}/submit", opt=ORDERS_FULL, include_in_schema=False)
+@post("/{order_id:uuid}/submit", opt=ORDERS_FULL)
 async def submit_order_submit(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -246,7 +246,7 @@ async def submit_order_submit(
     return await _requester_action(request, principal, actor, order_id, "submitted")
 
 
-@post("/orders/{order_id:uuid}/cancel", opt=ORDERS_FULL, include_in_schema=False)
+@post("/{order_id:uuid}/cancel", opt=ORDERS_FULL)
 async def cancel_order_submit(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -274,14 +274,19 @@ async def _requester_action(
     return Redirect(f"/orders/{order_id}?done={done}", status_code=303)
 
 
-ROUTES = [
-    orders_page,
-    new_order_page,
-    place_order_submit,
-    order_page,
-    order_timeline_fragment,
-    edit_order_page,
-    edit_order_submit,
-    submit_order_submit,
-    cancel_order_submit,
-]
+PAGES = Router(
+    "/orders",
+    route_handlers=[
+        orders_page,
+        new_order_page,
+        place_order_submit,
+        order_page,
+        order_timeline_fragment,
+        edit_order_page,
+        edit_order_submit,
+        submit_order_submit,
+        cancel_order_submit,
+    ],
+    include_in_schema=False,
+)
+ROUTERS = [PAGES]

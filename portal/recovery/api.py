@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from litestar import Request, post
+from litestar import Request, Router, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
@@ -25,9 +25,8 @@ class AccessEmailOut(msgspec.Struct):
 
 
 @post(
-    "/api/v1/users/{user_id:uuid}/access-email",
+    "/{user_id:uuid}/access-email",
     opt=USERS_FULL,
-    tags=TAGS,
     summary="Email the user a single-use link to set a new password (older links stop working)",
     status_code=202,
 )
@@ -41,4 +40,9 @@ async def send_access_email_api(
     return AccessEmailOut(user_id, sent.expires_at)
 
 
-ROUTES = [send_access_email_api]
+API = Router(
+    "/api/v1/users",
+    route_handlers=[send_access_email_api],
+    tags=TAGS,
+)
+ROUTERS = [API]

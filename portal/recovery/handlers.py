@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from litestar import Request, Response, get, post
+from litestar import Request, Response, Router, get, post
 from litestar.di import NamedDependency
-from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
@@ -18,7 +17,6 @@ from portal.pages import page
 from portal.permissions.guards import principal_of, public
 from portal.permissions.principal import Principal
 from portal.permissions.requirements import USERS_FULL
-from portal.recovery.api import ROUTES as API_ROUTES
 from portal.recovery.service import (
     AccessEmailRefused,
     PasswordRefused,
@@ -34,7 +32,7 @@ from portal.users.emails import MAX_EMAIL_LENGTH
 from portal.users.handlers import render_user_page
 
 
-@post("/settings/users/{user_id:uuid}/access-email", opt=USERS_FULL, include_in_schema=False)
+@post("/{user_id:uuid}/access-email", opt=USERS_FULL)
 async def access_email_submit(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -48,12 +46,12 @@ async def access_email_submit(
     return Redirect(f"/settings/users/{user_id}?done=access_email_sent", status_code=303)
 
 
-@get("/forgot-password", opt=public(), include_in_schema=False)
+@get("/forgot-password", opt=public())
 async def forgot_password_page(request: Request[Any, Any, Any]) -> Template:
     return page(request, "recovery/forgot.html", email="", error=None, sent=False)
 
 
-@post("/forgot-password", opt=public(), include_in_schema=False)
+@post("/forgot-password", opt=public())
 async def forgot_password_submit(request: Request[Any, Any, Any]) -> Template:
     form = await request.form()
     email = str(form.get("email") or "")
@@ -72,7 +70,7 @@ async def forgot_password_submit(request: Request[Any, Any, Any]) -> Template:
     return page(request, "recovery/forgot.html", email="", error=None, sent=True)
 
 
-@get("/reset-password/{token:str}", opt=public(), include_in_schema=False)
+@get("/reset-password/{token:str}", opt=public())
 async def reset_password_page(request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
     link = await view_reset(token)
     if link is None:
@@ -82,7 +80,7 @@ async def reset_password_page(request: Request[Any, Any, Any], token: FromPath[s
     return page(request, "recovery/reset.html", link=link, errors={})
 
 
-@post("/reset-password/{token:str}", opt=public(), include_in_schema=False)
+@post("/reset-password/{token:str}", opt=public())
 async def reset_password_submit(
     request: Request[Any, Any, Any], token: FromPath[str]
 ) -> Response[Any]:
@@ -141,11 +139,19 @@ def _unknown_link(request: Request[Any, Any, Any]) -> Template:
     )
 
 
-ROUTES: list[HTTPRouteHandler] = [
-    access_email_submit,
-    forgot_password_page,
-    forgot_password_submit,
-    reset_password_page,
-    reset_password_submit,
-    *API_ROUTES,
-]
+PAGES = Router(
+    "/",
+    route_handlers=[
+        forgot_password_page,
+        forgot_password_submit,
+        reset_password_page,
+        reset_password_submit,
+    ],
+    include_in_schema=False,
+)
+ACCESS_EMAIL_PAGES = Router(
+    "/settings/users",
+    route_handlers=[access_email_submit],
+    include_in_schema=False,
+)
+ROUTERS = [PAGES, ACCESS_EMAIL_PAGES]

@@ -6,7 +6,7 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from litestar import Request, get, post
+from litestar import Request, Router, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Stream
@@ -71,7 +71,7 @@ def _out(row: ServiceRow) -> ServiceOut:
     )
 
 
-@get("/api/v1/services", opt=SERVICES_READ, tags=TAGS, summary="Services this principal may see")
+@get("/", opt=SERVICES_READ, summary="Services this principal may see")
 async def list_services_api(
     principal: NamedDependency[Principal],
     q: FromQuery[str] = "",
@@ -85,9 +85,8 @@ async def list_services_api(
 
 
 @get(
-    "/api/v1/services/export",
+    "/export",
     opt=SERVICES_READ,
-    tags=TAGS,
     summary="Services this principal may see, as CSV",
     media_type="text/csv",
 )
@@ -97,7 +96,7 @@ async def export_services_api(
     return services_csv(principal, q)
 
 
-@get("/api/v1/services/{service_id:uuid}", opt=SERVICES_READ, tags=TAGS, summary="One service")
+@get("/{service_id:uuid}", opt=SERVICES_READ, summary="One service")
 async def get_service_api(
     principal: NamedDependency[Principal], service_id: FromPath[UUID]
 ) -> ServiceOut:
@@ -108,9 +107,8 @@ async def get_service_api(
 
 
 @post(
-    "/api/v1/services/assign",
+    "/assign",
     opt=SERVICES_FULL,
-    tags=TAGS,
     summary="Make one user the contact of one or more services",
     status_code=200,
 )
@@ -124,4 +122,9 @@ async def assign_api(
     return AssignedOut(count)
 
 
-ROUTES = [list_services_api, export_services_api, get_service_api, assign_api]
+API = Router(
+    "/api/v1/services",
+    route_handlers=[list_services_api, export_services_api, get_service_api, assign_api],
+    tags=TAGS,
+)
+ROUTERS = [API]

@@ -7,7 +7,7 @@ import re
 from typing import Any
 from uuid import UUID
 
-from litestar import Request, Response, get, post
+from litestar import Request, Response, Router, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Stream, Template
@@ -41,7 +41,7 @@ async def _contacts(principal: Principal) -> list[dict[str, Any]]:
     return rows
 
 
-@get("/services", opt=SERVICES_READ, include_in_schema=False)
+@get("/", opt=SERVICES_READ)
 async def services_page(
     request: Request[Any, Any, Any], principal: NamedDependency[Principal]
 ) -> Template:
@@ -75,14 +75,14 @@ async def _services_page(
     )
 
 
-@get("/services/export.csv", opt=SERVICES_READ, include_in_schema=False)
+@get("/export.csv", opt=SERVICES_READ)
 async def services_export(
     request: Request[Any, Any, Any], principal: NamedDependency[Principal]
 ) -> Stream:
     return services_csv(principal, request.query_params.get("q") or "")
 
 
-@get("/services/{service_id:uuid}", opt=SERVICES_READ, include_in_schema=False)
+@get("/{service_id:uuid}", opt=SERVICES_READ)
 async def service_page(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -102,7 +102,7 @@ async def service_page(
     )
 
 
-@post("/services/assign", opt=SERVICES_FULL, include_in_schema=False)
+@post("/assign", opt=SERVICES_FULL)
 async def assign_submit(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -126,7 +126,7 @@ async def assign_submit(
     return Redirect(f"{target}{'&' if '?' in target else '?'}done=assigned", status_code=303)
 
 
-@get("/settings/users/{user_id:uuid}/services", opt=SERVICES_FULL, include_in_schema=False)
+@get("/{user_id:uuid}/services", opt=SERVICES_FULL)
 async def reassign_page(
     request: Request[Any, Any, Any], principal: NamedDependency[Principal], user_id: FromPath[UUID]
 ) -> Template:
@@ -160,4 +160,14 @@ async def _reassign_page(
     )
 
 
-ROUTES = [services_page, services_export, service_page, assign_submit, reassign_page]
+PAGES = Router(
+    "/services",
+    route_handlers=[services_page, services_export, service_page, assign_submit],
+    include_in_schema=False,
+)
+HANDOVER_PAGES = Router(
+    "/settings/users",
+    route_handlers=[reassign_page],
+    include_in_schema=False,
+)
+ROUTERS = [PAGES, HANDOVER_PAGES]

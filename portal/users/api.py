@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from litestar import Request, delete, get, patch, post
+from litestar import Request, Router, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
@@ -100,7 +100,7 @@ def _out(row: UserRow) -> UserOut:
     )
 
 
-@get("/api/v1/users", opt=USERS_READ, tags=TAGS, summary="List and search users")
+@get("/", opt=USERS_READ, summary="List and search users")
 async def list_users_api(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -118,7 +118,7 @@ async def list_users_api(
     return UserPageOut([_out(row) for row in page.rows], page.next_cursor)
 
 
-@get("/api/v1/users/{user_id:uuid}", opt=USERS_READ, tags=TAGS, summary="One user")
+@get("/{user_id:uuid}", opt=USERS_READ, summary="One user")
 async def get_user_api(principal: NamedDependency[Principal], user_id: FromPath[UUID]) -> UserOut:
     return await _one(principal, user_id)
 
@@ -130,13 +130,7 @@ async def _one(principal: Principal, user_id: UUID) -> UserOut:
     return _out(row)
 
 
-@post(
-    "/api/v1/users/invitations",
-    opt=USERS_FULL,
-    tags=TAGS,
-    summary="Invite a colleague",
-    status_code=201,
-)
+@post("/invitations", opt=USERS_FULL, summary="Invite a colleague", status_code=201)
 async def invite_api(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -149,9 +143,8 @@ async def invite_api(
 
 
 @post(
-    "/api/v1/users/{user_id:uuid}/invitation",
+    "/{user_id:uuid}/invitation",
     opt=USERS_FULL,
-    tags=TAGS,
     summary="Send or resend the invitation (older links stop working)",
     status_code=202,
 )
@@ -165,12 +158,7 @@ async def send_invitation_api(
     return await _one(principal, user_id)
 
 
-@delete(
-    "/api/v1/users/{user_id:uuid}/invitation",
-    opt=USERS_FULL,
-    tags=TAGS,
-    summary="Cancel the pending invitation",
-)
+@delete("/{user_id:uuid}/invitation", opt=USERS_FULL, summary="Cancel the pending invitation")
 async def cancel_invitation_api(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -180,7 +168,7 @@ async def cancel_invitation_api(
     await cancel_invitation(actor, user_id)
 
 
-@post("/api/v1/users/{user_id:uuid}/deactivate", opt=USERS_FULL, tags=TAGS, status_code=200)
+@post("/{user_id:uuid}/deactivate", opt=USERS_FULL, status_code=200)
 async def deactivate_api(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -192,7 +180,7 @@ async def deactivate_api(
     return await _one(principal, user_id)
 
 
-@post("/api/v1/users/{user_id:uuid}/reactivate", opt=USERS_FULL, tags=TAGS, status_code=200)
+@post("/{user_id:uuid}/reactivate", opt=USERS_FULL, status_code=200)
 async def reactivate_api(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -204,7 +192,7 @@ async def reactivate_api(
     return await _one(principal, user_id)
 
 
-@patch("/api/v1/users/{user_id:uuid}", opt=USERS_FULL, tags=TAGS, summary="Edit a user")
+@patch("/{user_id:uuid}", opt=USERS_FULL, summary="Edit a user")
 async def patch_user_api(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -233,13 +221,18 @@ async def patch_user_api(
     return await _one(principal, user_id)
 
 
-ROUTES = [
-    patch_user_api,
-    list_users_api,
-    get_user_api,
-    invite_api,
-    send_invitation_api,
-    cancel_invitation_api,
-    deactivate_api,
-    reactivate_api,
-]
+API = Router(
+    "/api/v1/users",
+    route_handlers=[
+        list_users_api,
+        get_user_api,
+        invite_api,
+        send_invitation_api,
+        cancel_invitation_api,
+        deactivate_api,
+        reactivate_api,
+        patch_user_api,
+    ],
+    tags=TAGS,
+)
+ROUTERS = [API]

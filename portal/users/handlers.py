@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from litestar import Request, Response, get, post
+from litestar import Request, Response, Router, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
@@ -52,7 +52,7 @@ NOTICES = {
 }
 
 
-@get("/settings/users", opt=USERS_READ, include_in_schema=False)
+@get("/", opt=USERS_READ)
 async def users_page(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -106,14 +106,14 @@ def parse_user_query(params: Any) -> tuple[UserQuery, str | None]:
     return query, problem
 
 
-@get("/settings/users/invite", opt=USERS_FULL, include_in_schema=False)
+@get("/invite", opt=USERS_FULL)
 async def invite_page(
     request: Request[Any, Any, Any], principal: NamedDependency[Principal]
 ) -> Template:
     return await _invite_form(request, principal, values={"send_now": "on", "tier": "user"})
 
 
-@post("/settings/users/invite", opt=USERS_FULL, include_in_schema=False)
+@post("/invite", opt=USERS_FULL)
 async def invite_submit(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -165,7 +165,7 @@ async def _invite_form(
     )
 
 
-@get("/settings/users/{user_id:uuid}", opt=USERS_READ, include_in_schema=False)
+@get("/{user_id:uuid}", opt=USERS_READ)
 async def user_page(
     request: Request[Any, Any, Any], principal: NamedDependency[Principal], user_id: FromPath[UUID]
 ) -> Template:
@@ -251,7 +251,7 @@ async def _act(
     return Redirect(f"/settings/users/{user_id}?done={action}", status_code=303)
 
 
-@post("/settings/users/{user_id:uuid}/send-invitation", opt=USERS_FULL, include_in_schema=False)
+@post("/{user_id:uuid}/send-invitation", opt=USERS_FULL)
 async def send_invitation_submit(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -261,7 +261,7 @@ async def send_invitation_submit(
     return await _act(request, principal, actor, user_id, "sent")
 
 
-@post("/settings/users/{user_id:uuid}/cancel-invitation", opt=USERS_FULL, include_in_schema=False)
+@post("/{user_id:uuid}/cancel-invitation", opt=USERS_FULL)
 async def cancel_invitation_submit(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -271,7 +271,7 @@ async def cancel_invitation_submit(
     return await _act(request, principal, actor, user_id, "cancelled")
 
 
-@post("/settings/users/{user_id:uuid}/deactivate", opt=USERS_FULL, include_in_schema=False)
+@post("/{user_id:uuid}/deactivate", opt=USERS_FULL)
 async def deactivate_submit(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -281,7 +281,7 @@ async def deactivate_submit(
     return await _act(request, principal, actor, user_id, "deactivated")
 
 
-@post("/settings/users/{user_id:uuid}/reactivate", opt=USERS_FULL, include_in_schema=False)
+@post("/{user_id:uuid}/reactivate", opt=USERS_FULL)
 async def reactivate_submit(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -289,18 +289,6 @@ async def reactivate_submit(
     user_id: FromPath[UUID],
 ) -> Response[Any]:
     return await _act(request, principal, actor, user_id, "reactivated")
-
-
-ROUTES = [
-    users_page,
-    invite_page,
-    invite_submit,
-    user_page,
-    send_invitation_submit,
-    cancel_invitation_submit,
-    deactivate_submit,
-    reactivate_submit,
-]
 
 
 def override_choices(area: Area) -> list[tuple[str, str]]:
@@ -325,7 +313,7 @@ def parse_override(area: Area, raw: str) -> tuple[OverrideKind, Level] | None:
 EDIT_FIELDS = ("full_name", "display_name", "locale", "time_zone", "tier", "reason", "detail")
 
 
-@get("/settings/users/{user_id:uuid}/edit", opt=USERS_FULL, include_in_schema=False)
+@get("/{user_id:uuid}/edit", opt=USERS_FULL)
 async def edit_user_page(
     request: Request[Any, Any, Any], principal: NamedDependency[Principal], user_id: FromPath[UUID]
 ) -> Template:
@@ -349,7 +337,7 @@ async def edit_user_page(
     return await _edit_form(request, principal, user_id, values, held_roles, overrides)
 
 
-@post("/settings/users/{user_id:uuid}/edit", opt=USERS_FULL, include_in_schema=False)
+@post("/{user_id:uuid}/edit", opt=USERS_FULL)
 async def edit_user_submit(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -423,4 +411,20 @@ async def _edit_form(
     )
 
 
-ROUTES += [edit_user_page, edit_user_submit]
+PAGES = Router(
+    "/settings/users",
+    route_handlers=[
+        users_page,
+        invite_page,
+        invite_submit,
+        user_page,
+        send_invitation_submit,
+        cancel_invitation_submit,
+        deactivate_submit,
+        reactivate_submit,
+        edit_user_page,
+        edit_user_submit,
+    ],
+    include_in_schema=False,
+)
+ROUTERS = [PAGES]
