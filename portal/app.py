@@ -58,6 +58,7 @@ from portal.services.handlers import ROUTERS as service_routers
 from portal.services.handlers import services_page
 from portal.settings import PROJECT_ROOT, Settings
 from portal.users.api import ROUTERS as user_api_routers
+from portal.users.edit_handlers import ROUTERS as user_edit_routers
 from portal.users.handlers import ROUTERS as user_routers
 from portal.users.handlers import users_page
 
@@ -109,6 +110,7 @@ def create_app(settings: Settings) -> Litestar:
             *activity_routers,
             *me_routers,
             *user_routers,
+            *user_edit_routers,
             *user_api_routers,
             *invitation_routers,
             *batch_routers,

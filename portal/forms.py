@@ -30,3 +30,11 @@ def parse_uuids(raw: list[Any]) -> tuple[list[UUID], bool]:
 def parse_revision(raw: Any) -> int | None:
     text = str(raw or "")
     return int(text) if text.isdigit() and len(text) < 10 else None
+
+
+def typed_password(form: Any) -> tuple[str, dict[str, str]]:
+    """A new password typed twice: the password, and the field error when the two differ."""
+    password = str(form.get("password") or "")
+    if password != str(form.get("password_again") or ""):
+        return password, {"password_again": "The two passwords are not the same."}
+    return password, {}

@@ -25,8 +25,16 @@ class NavItem:
 
 
 def with_paths(app: Litestar, items: Sequence[NavItem]) -> tuple[NavItem, ...]:
-    """The items with the paths the app registered their handlers at."""
-    return tuple(replace(item, href=app.route_reverse(item.handler)) for item in items)
+    """The items with the paths the app registered their handlers at (the lexically first of
+    a handler's paths)."""
+    return tuple(replace(item, href=_first_path(app, item.handler)) for item in items)
+
+
+def _first_path(app: Litestar, handler: HTTPRouteHandler) -> str:
+    index = app.get_handler_index_by_name(str(handler))
+    if index is None:
+        raise LookupError(f"{handler} is not registered in the app")
+    return index["paths"][0]
 
 
 def visible_navigation(principal: Principal, items: Sequence[NavItem]) -> list[NavItem]:

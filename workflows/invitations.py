@@ -6,7 +6,7 @@ import logging
 
 import dramatiq
 
-from portal.invitations.service import remind_and_expire
+from portal.invitations.upkeep import remind_and_expire
 from workflows.broker import settings
 
 logger = logging.getLogger(__name__)

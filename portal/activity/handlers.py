@@ -8,7 +8,7 @@ from litestar import Request, Router, get
 from litestar.di import NamedDependency
 from litestar.response import Template
 
-from portal.activity.tables import ActivityEvent
+from portal.activity.queries import recent_events
 from portal.orders.timeline import LABELS as ORDER_EVENT_LABELS
 from portal.pages import page
 from portal.permissions.guards import requires
@@ -54,21 +54,7 @@ ACTION_LABELS = {
 async def activity_page(
     request: Request[Any, Any, Any], principal: NamedDependency[Principal]
 ) -> Template:
-    events = (
-        await ActivityEvent.select(
-            ActivityEvent.occurred_at,
-            ActivityEvent.action,
-            ActivityEvent.ip,
-            ActivityEvent.user_agent,
-            ActivityEvent.method,
-            ActivityEvent.reason,
-            ActivityEvent.actor.full_name.as_alias("actor_name"),
-            ActivityEvent.subject.email.as_alias("subject_email"),
-        )
-        .where(ActivityEvent.organisation == principal.organisation_id)
-        .order_by(ActivityEvent.occurred_at, ascending=False)
-        .limit(PAGE_SIZE)
-    )
+    events = await recent_events(principal.organisation_id, PAGE_SIZE)
     return page(request, "activity/index.html", events=events, labels=ACTION_LABELS)
 
 

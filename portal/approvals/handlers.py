@@ -37,20 +37,11 @@ from portal.pages import page
 from portal.permissions.guards import signed_in
 from portal.permissions.model import Area, Level
 from portal.permissions.principal import Principal
+from portal.permissions.queries import role_names
 from portal.permissions.requirements import POLICIES_FULL, POLICIES_READ
-from portal.permissions.tables import Role
-from portal.users.tables import User
+from portal.users.queries import people
 
 MAX_BULK = 200
-
-
-async def _requesters(organisation_id: UUID) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = (
-        await User.select(User.id, User.full_name)
-        .where(User.organisation == organisation_id)
-        .order_by(User.full_name)
-    )
-    return rows
 
 
 @get("/", opt=signed_in())
@@ -66,7 +57,7 @@ async def queue_page(
         queue=queue,
         errors=errors,
         values=dict(request.query_params),
-        requesters=await _requesters(principal.organisation_id),
+        requesters=await people(principal.organisation_id, active_only=False),
         results=None,
     )
 
@@ -100,7 +91,7 @@ async def bulk_approve_submit(
         queue=queue,
         errors={"orders": problem} if problem else {},
         values={},
-        requesters=await _requesters(principal.organisation_id),
+        requesters=await people(principal.organisation_id, active_only=False),
         results=results,
     )
 
@@ -109,16 +100,8 @@ async def bulk_approve_submit(
 
 
 async def _choices(organisation_id: UUID) -> dict[str, Any]:
-    users = (
-        await User.select(User.id, User.full_name)
-        .where((User.organisation == organisation_id) & (User.status == "active"))
-        .order_by(User.full_name)
-    )
-    roles = (
-        await Role.select(Role.id, Role.name)
-        .where(Role.organisation == organisation_id)
-        .order_by(Role.name)
-    )
+    users = await people(organisation_id)
+    roles = await role_names(organisation_id)
     role_choices = [
         (role, f"Everyone with the {role.removeprefix('tier:')} permission level")
         for role in TIER_ROLES
@@ -144,7 +127,8 @@ async def _policies_page(
         for key in ("order_kinds", "cost_centres", "approver_users", "approver_roles"):
             policy[key] = json_list(policy[key])
     names = {
-        str(user["id"]): user["full_name"] for user in await _requesters(principal.organisation_id)
+        str(user["id"]): user["full_name"]
+        for user in await people(principal.organisation_id, active_only=False)
     }
     choices = await _choices(principal.organisation_id)
     return page(

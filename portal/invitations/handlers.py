@@ -10,7 +10,9 @@ from litestar.response import Redirect, Template
 
 from portal.auth.handlers import start_session
 from portal.context import request_origin
-from portal.invitations.service import InvitationError, LinkView, accept, view_link
+from portal.forms import typed_password
+from portal.invitations.acceptance import LinkView, accept, view_link
+from portal.invitations.service import InvitationError
 from portal.invitations.states import STATE_MESSAGES, LinkState
 from portal.pages import page
 from portal.permissions.guards import principal_of, public
@@ -31,16 +33,9 @@ async def invitation_accept(request: Request[Any, Any, Any], token: FromPath[str
     link = await view_link(token)
     if link is None:
         return _unknown_link(request)
-    form = await request.form()
-    password = str(form.get("password") or "")
-    if password != str(form.get("password_again") or ""):
-        return page(
-            request,
-            "invitations/accept.html",
-            status_code=422,
-            link=link,
-            errors={"password_again": "The two passwords are not the same."},
-        )
+    password, mismatch = typed_password(await request.form())
+    if mismatch:
+        return page(request, "invitations/accept.html", status_code=422, link=link, errors=mismatch)
     try:
         outcome = await accept(link, password, request_origin(request))
     except InvitationError as error:

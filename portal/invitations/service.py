@@ -1,4 +1,4 @@
-"""Inviting colleagues: invite, send (or resend), cancel and accept.
+"""Inviting colleagues: invite, send (or resend) and cancel; accepting is in `acceptance`.
 
 Every change and its email are written in one transaction, and the workers are woken after
 the commit (a lost wake-up is made good by the sweep). The email ids are returned too.
@@ -12,17 +12,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from portal.activity.log import Actor, RequestOrigin, log_action
-from portal.auth.password_policy import PasswordRules, password_problems
-from portal.auth.passwords import hash_password
-from portal.auth.tokens import MAX_TOKEN_LENGTH, new_token, token_hash
+from portal.activity.log import Actor, log_action
 from portal.db import UNIQUE_VIOLATIONS, engine, write_transaction
 from portal.errors import NotFound, Refusal
-from portal.invitations.states import LinkState, link_state
+from portal.invitations.links import new_link
 from portal.invitations.tables import Invitation
 from portal.jobs import wake_delivery
-from portal.mail.outbox import queue_email
-from portal.mail.render import render_email
 from portal.organisations.service import MAX_NAME_LENGTH
 from portal.permissions.model import Tier
 from portal.permissions.tables import Role, UserRole
@@ -153,124 +148,6 @@ async def cancel_invitation(actor: Actor, user_id: UUID) -> None:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class LinkView:
-    """What the acceptance page shows for a link."""
-
-    state: LinkState
-    invitation_id: UUID
-    user_id: UUID
-    email: str
-    full_name: str
-    organisation: str
-    inviter: str
-    password_min_length: int
-
-
-async def view_link(token: str) -> LinkView | None:
-    if not token or len(token) > MAX_TOKEN_LENGTH:
-        return None
-    row = (
-        await Invitation.select(
-            Invitation.id,
-            Invitation.status,
-            Invitation.expires_at,
-            Invitation.user.id.as_alias("user_id"),
-            Invitation.user.email.as_alias("email"),
-            Invitation.user.full_name.as_alias("full_name"),
-            Invitation.organisation.name.as_alias("organisation"),
-            Invitation.organisation.password_min_length.as_alias("password_min_length"),
-            Invitation.invited_by.full_name.as_alias("inviter"),
-        )
-        .where(Invitation.token_hash == token_hash(token))
-        .first()
-    )
-    if row is None:
-        return None
-    return LinkView(
-        state=link_state(row["status"], row["expires_at"], datetime.now(UTC)),
-        invitation_id=row["id"],
-        user_id=row["user_id"],
-        email=row["email"],
-        full_name=row["full_name"],
-        organisation=row["organisation"],
-        inviter=row["inviter"] or "an administrator",
-        password_min_length=row["password_min_length"],
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class Accepted:
-    user_id: UUID
-    session_epoch: int
-    idle_timeout_seconds: int
-
-
-async def accept(link: LinkView, password: str, origin: RequestOrigin) -> Accepted | LinkState:
-    """Activate the invited account with its first password; the link's state if it cannot."""
-    if link.state is not LinkState.USABLE:
-        return link.state
-    rules = PasswordRules(min_length=link.password_min_length)
-    problems = password_problems(password, rules, link.email, link.organisation)
-    if problems:
-        raise InvitationError({"password": " ".join(problems)})
-    hashed = hash_password(password)  # before the transaction: it is slow on purpose
-    now = datetime.now(UTC)
-    async with write_transaction():
-        # The conditional update is the whole decision: a replay or a double submit finds
-        # nothing pending and gets the link's new state instead of a second account.
-        taken = await (
-            Invitation.update({Invitation.status: "accepted", Invitation.decided_at: now})
-            .where(
-                (Invitation.id == link.invitation_id)
-                & (Invitation.status == "pending")
-                & (Invitation.expires_at > now)
-            )
-            .returning(Invitation.organisation)
-        )
-        if not taken:
-            fresh = await view_link_by_id(link.invitation_id)
-            return fresh or LinkState.CANCELLED
-        await User.update(
-            {User.status: "active", User.password_hash: hashed, User.last_sign_in_at: now}
-        ).where((User.id == link.user_id) & (User.status == "invited"))
-        user = await (
-            User.select(
-                User.session_epoch,
-                User.organisation.idle_timeout_minutes.as_alias("idle_timeout_minutes"),
-            )
-            .where(User.id == link.user_id)
-            .first()
-        )
-        assert user is not None
-        organisation_id = taken[0]["organisation"]
-        await log_action(
-            "invitation.accepted",
-            organisation_id=organisation_id,
-            actor_id=link.user_id,
-            subject_id=link.user_id,
-            origin=origin,
-        )
-        await log_action(
-            "auth.signed_in",
-            organisation_id=organisation_id,
-            actor_id=link.user_id,
-            subject_id=link.user_id,
-            origin=origin,
-            method="invitation",
-        )
-    return Accepted(link.user_id, user["session_epoch"], user["idle_timeout_minutes"] * 60)
-
-
-async def view_link_by_id(invitation_id: UUID) -> LinkState | None:
-    row = (
-        await Invitation.select(Invitation.status, Invitation.expires_at)
-        .where(Invitation.id == invitation_id)
-        .first()
-    )
-    return link_state(row["status"], row["expires_at"], datetime.now(UTC)) if row else None
-
-
 async def _user_in(organisation_id: UUID, user_id: UUID) -> dict[str, Any]:
     user = (
         await User.select(User.id, User.status, User.email, User.full_name)
@@ -297,7 +174,7 @@ async def _issue(actor: Actor, user_id: UUID, base_url: str) -> UUID:
         .first()
     )
     assert lifetime is not None
-    return await _new_link(
+    return await new_link(
         organisation_id=actor.organisation_id,
         user_id=user_id,
         invited_by=actor.user_id,
@@ -306,146 +183,3 @@ async def _issue(actor: Actor, user_id: UUID, base_url: str) -> UUID:
         template="invitation",
         reminder=False,
     )
-
-
-async def _new_link(
-    *,
-    organisation_id: UUID,
-    user_id: UUID,
-    invited_by: UUID | None,
-    expires_at: datetime,
-    base_url: str,
-    template: str,
-    reminder: bool,
-) -> UUID:
-    """Store a new pending invitation (only its token's hash) and queue its email."""
-    details = (
-        await User.select(
-            User.email, User.full_name, User.organisation.name.as_alias("organisation")
-        )
-        .where(User.id == user_id)
-        .first()
-    )
-    assert details is not None
-    inviter = (
-        await User.select(User.full_name).where(User.id == invited_by).first()
-        if invited_by
-        else None
-    )
-    token = new_token()
-    invitation = Invitation(
-        organisation=organisation_id,
-        user=user_id,
-        invited_by=invited_by,
-        token_hash=token_hash(token),
-        expires_at=expires_at,
-        reminder_sent_at=datetime.now(UTC) if reminder else None,
-    )
-    await invitation.save()
-    inviter_name = inviter["full_name"] if inviter else "An administrator"
-    subject = (
-        f"Reminder: your invitation to {details['organisation']} expires soon"
-        if reminder
-        else f"{inviter_name} invited you to {details['organisation']}"
-    )
-    email = render_email(
-        template,
-        subject=subject,
-        full_name=details["full_name"],
-        inviter=inviter_name,
-        organisation=details["organisation"],
-        link=f"{base_url}/invitations/{token}",
-        expires=expires_at.strftime("%d %B %Y, %H:%M UTC"),
-    )
-    email_id = await queue_email(
-        organisation_id=organisation_id,
-        event_key=f"{template}:{invitation.id}",
-        kind=template,
-        to_address=details["email"],
-        email=email,
-    )
-    assert email_id is not None  # a new invitation id is a new event
-    return email_id
-
-
-REMIND_BEFORE = timedelta(hours=24)
-
-
-@dataclass(frozen=True, slots=True)
-class Upkeep:
-    reminder_email_ids: tuple[UUID, ...]
-    expired: int
-
-
-async def remind_and_expire(base_url: str) -> Upkeep:
-    """The scheduled upkeep: one reminder a day before expiry, then expiry itself.
-
-    Tokens are never stored, so a reminder carries a fresh link with the same expiry; the
-    older link then says a newer invitation was sent. Each invitation is settled in its own
-    transaction by a conditional update, so concurrent runs remind once.
-    """
-    now = datetime.now(UTC)
-    due = await Invitation.select(Invitation.id).where(
-        (Invitation.status == "pending")
-        & Invitation.reminder_sent_at.is_null()
-        & (Invitation.expires_at > now)
-        & (Invitation.expires_at <= now + REMIND_BEFORE)
-    )
-    email_ids = []
-    for row in due:
-        email_id = await _remind(row["id"], base_url)
-        if email_id is not None:
-            wake_delivery([email_id])
-            email_ids.append(email_id)
-    async with write_transaction():
-        expired = await (
-            Invitation.update({Invitation.status: "expired", Invitation.decided_at: now})
-            .where((Invitation.status == "pending") & (Invitation.expires_at <= now))
-            .returning(Invitation.organisation, Invitation.user)
-        )
-        for invitation in expired:
-            await log_action(
-                "invitation.expired",
-                organisation_id=invitation["organisation"],
-                subject_id=invitation["user"],
-            )
-    return Upkeep(tuple(email_ids), len(expired))
-
-
-async def _remind(invitation_id: UUID, base_url: str) -> UUID | None:
-    now = datetime.now(UTC)
-    async with write_transaction():
-        taken = await (
-            Invitation.update({Invitation.status: "superseded", Invitation.decided_at: now})
-            .where(
-                (Invitation.id == invitation_id)
-                & (Invitation.status == "pending")
-                & Invitation.reminder_sent_at.is_null()
-            )
-            .returning(
-                Invitation.organisation,
-                Invitation.user,
-                Invitation.invited_by,
-                Invitation.expires_at,
-            )
-        )
-        if not taken:
-            return None  # accepted, cancelled or reminded meanwhile
-        old = taken[0]
-        actor = Actor(old["invited_by"], old["organisation"]) if old["invited_by"] else None
-        email_id = await _new_link(
-            organisation_id=old["organisation"],
-            user_id=old["user"],
-            invited_by=old["invited_by"],
-            expires_at=old["expires_at"],
-            base_url=base_url,
-            template="invitation_reminder",
-            reminder=True,
-        )
-        await log_action(
-            "invitation.reminded",
-            organisation_id=old["organisation"],
-            actor_id=actor.user_id if actor else None,
-            subject_id=old["user"],
-        )
-    return email_id

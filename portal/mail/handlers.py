@@ -9,7 +9,7 @@ from litestar.di import NamedDependency
 from litestar.response import Template
 
 from portal.errors import Refusal
-from portal.mail.tables import OutboundEmail
+from portal.mail.outbox import recent_emails
 from portal.pages import page
 from portal.permissions.guards import requires
 from portal.permissions.model import Area, Level
@@ -25,19 +25,7 @@ async def outbox_page(
     if request.app.state.settings.smtp_url is not None:
         # With a real SMTP server the mail is in people's inboxes, not here.
         raise Refusal("There is no local outbox: emails go out over SMTP.", status=404)
-    emails = (
-        await OutboundEmail.select(
-            OutboundEmail.created_at,
-            OutboundEmail.to_address,
-            OutboundEmail.subject,
-            OutboundEmail.text_body,
-            OutboundEmail.status,
-            OutboundEmail.kind,
-        )
-        .where(OutboundEmail.organisation == principal.organisation_id)
-        .order_by(OutboundEmail.created_at, ascending=False)
-        .limit(100)
-    )
+    emails = await recent_emails(principal.organisation_id, 100)
     for email in emails:
         # A reset link opens someone's account: only its recipient may read it here.
         if email["kind"] in PRIVATE_KINDS and email["to_address"] != principal.email:

@@ -126,3 +126,21 @@ async def owed_emails(lease: timedelta, limit: int = 1000) -> list[UUID]:
         .limit(limit)
     )
     return [row["id"] for row in rows]
+
+
+async def recent_emails(organisation_id: UUID, limit: int) -> list[dict[str, Any]]:
+    """The organisation's newest emails, for the developer outbox."""
+    rows: list[dict[str, Any]] = (
+        await OutboundEmail.select(
+            OutboundEmail.created_at,
+            OutboundEmail.to_address,
+            OutboundEmail.subject,
+            OutboundEmail.text_body,
+            OutboundEmail.status,
+            OutboundEmail.kind,
+        )
+        .where(OutboundEmail.organisation == organisation_id)
+        .order_by(OutboundEmail.created_at, ascending=False)
+        .limit(limit)
+    )
+    return rows

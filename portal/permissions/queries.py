@@ -181,3 +181,13 @@ def _roles(
         )
         for row in rows
     ]
+
+
+async def role_names(organisation_id: UUID) -> list[dict[str, Any]]:
+    """The organisation's custom roles as choices (id, name), by name."""
+    rows: list[dict[str, Any]] = (
+        await Role.select(Role.id, Role.name)
+        .where(Role.organisation == organisation_id)
+        .order_by(Role.name)
+    )
+    return rows

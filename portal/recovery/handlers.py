@@ -13,6 +13,7 @@ from litestar.response import Redirect, Template
 from portal.activity.log import Actor
 from portal.auth.handlers import start_session
 from portal.context import base_url, request_origin
+from portal.forms import typed_password
 from portal.pages import page
 from portal.permissions.guards import principal_of, public
 from portal.permissions.principal import Principal
@@ -87,16 +88,9 @@ async def reset_password_submit(
     link = await view_reset(token)
     if link is None:
         return _unknown_link(request)
-    form = await request.form()
-    password = str(form.get("password") or "")
-    if link.state is ResetState.USABLE and password != str(form.get("password_again") or ""):
-        return page(
-            request,
-            "recovery/reset.html",
-            status_code=422,
-            link=link,
-            errors={"password_again": "The two passwords are not the same."},
-        )
+    password, mismatch = typed_password(await request.form())
+    if mismatch and link.state is ResetState.USABLE:
+        return page(request, "recovery/reset.html", status_code=422, link=link, errors=mismatch)
     try:
         outcome = await reset_password(link, password, request_origin(request))
     except PasswordRefused as refused:

@@ -23,22 +23,13 @@ from portal.services.export import services_csv
 from portal.services.queries import BadCursor, get_service, list_services
 from portal.services.service import AssignmentError, assign_contact
 from portal.users.handlers import NOTICES
-from portal.users.tables import User
+from portal.users.queries import people, person
 
 # At most this many per reassignment form: the assign form reads up to 200 ids.
 REASSIGN_BATCH = 100
 REASSIGN_PATH = re.compile(
     r"/settings/users/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/services"
 )
-
-
-async def _contacts(principal: Principal) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = (
-        await User.select(User.id, User.full_name)
-        .where((User.organisation == principal.organisation_id) & (User.status == "active"))
-        .order_by(User.full_name)
-    )
-    return rows
 
 
 @get("/", opt=SERVICES_READ)
@@ -70,7 +61,7 @@ async def _services_page(
         problem=problem,
         errors=errors or {},
         can_assign=can_assign,
-        contacts=await _contacts(principal) if can_assign else [],
+        contacts=await people(principal.organisation_id) if can_assign else [],
         notice="Contact assigned." if request.query_params.get("done") == "assigned" else None,
     )
 
@@ -98,7 +89,7 @@ async def service_page(
         service=service,
         can_assign=can_assign,
         can_order=principal.may(Area.ORDERS, Level.FULL),
-        contacts=await _contacts(principal) if can_assign else [],
+        contacts=await people(principal.organisation_id) if can_assign else [],
     )
 
 
@@ -140,13 +131,7 @@ async def _reassign_page(
     errors: dict[str, str] | None = None,
 ) -> Template:
     """The services whose contact is this user, all selected, for one bulk assignment."""
-    user = (
-        await User.select(User.id, User.full_name)
-        .where((User.id == user_id) & (User.organisation == principal.organisation_id))
-        .first()
-    )
-    if user is None:
-        raise NotFound("user")
+    user = await person(principal.organisation_id, user_id)
     done = request.query_params.get("done", "")
     return page(
         request,
@@ -154,7 +139,7 @@ async def _reassign_page(
         status_code=422 if errors else 200,
         user=user,
         services=await list_services(principal, limit=REASSIGN_BATCH, contact_id=user_id),
-        contacts=await _contacts(principal),
+        contacts=await people(principal.organisation_id),
         errors=errors or {},
         notice="Contact assigned." if done == "assigned" else NOTICES.get(done),
     )

@@ -24,8 +24,8 @@ from portal.invitations.service import (
 from portal.permissions.model import Area
 from portal.permissions.principal import Principal
 from portal.permissions.requirements import USERS_FULL, USERS_READ
-from portal.users.handlers import parse_override, parse_user_query
-from portal.users.queries import UserQuery, UserRow, list_users, user_row
+from portal.users.overrides import parse_override
+from portal.users.queries import UserQuery, UserRow, list_users, parse_user_query, user_row
 from portal.users.service import (
     ChangeError,
     UserChanges,

@@ -12,7 +12,6 @@ from litestar.response import Redirect, Template
 
 from portal.activity.log import Actor
 from portal.context import base_url
-from portal.errors import NotFound
 from portal.forms import parse_uuids
 from portal.invitations.service import (
     InvitationError,
@@ -23,21 +22,23 @@ from portal.invitations.service import (
 )
 from portal.pages import page
 from portal.pagination import BadCursor
-from portal.permissions.model import AREA_MAX_LEVEL, Area, Level, OverrideKind, Tier
+from portal.permissions.model import Area, Level, Tier
 from portal.permissions.principal import Principal, load_principal
+from portal.permissions.queries import role_names
 from portal.permissions.requirements import USERS_FULL, USERS_READ
-from portal.permissions.tables import Role, UserRole
 from portal.services.queries import contact_services_count
-from portal.users.queries import STATUS_LABELS, Sort, StatusFilter, UserQuery, list_users, user_row
+from portal.users.queries import (
+    STATUS_LABELS,
+    list_users,
+    parse_user_query,
+    user_detail,
+    user_row,
+)
 from portal.users.service import (
-    ChangeError,
     LifecycleError,
-    UserChanges,
-    change_user,
     deactivate,
     reactivate,
 )
-from portal.users.tables import User, UserOverride
 
 NOTICES = {
     "invited": "Invitation sent.",
@@ -76,34 +77,6 @@ async def users_page(
         notice=NOTICES.get(request.query_params.get("done", "")),
         can_change=principal.may(Area.USERS, Level.FULL),
     )
-
-
-def parse_user_query(params: Any) -> tuple[UserQuery, str | None]:
-    """The list's query from the address bar; unknown values are reported, not guessed."""
-    status_raw = params.get("status") or None
-    tier = params.get("tier") or None
-    sort_raw = params.get("sort") or Sort.NAME.value
-    problem = None
-    status = None
-    if status_raw is not None:
-        try:
-            status = StatusFilter(status_raw)
-        except ValueError:
-            problem = f"Unknown status filter {status_raw[:40]!r}."
-    if tier is not None and tier not in {t.value for t in Tier}:
-        problem, tier = f"Unknown permission level {tier[:40]!r}.", None
-    try:
-        sort = Sort(sort_raw)
-    except ValueError:
-        problem, sort = f"Unknown sort order {sort_raw[:40]!r}.", Sort.NAME
-    query = UserQuery(
-        search=(params.get("q") or "")[:200],
-        status=status,
-        tier=tier,
-        sort=sort,
-        after=params.get("after") or None,
-    )
-    return query, problem
 
 
 @get("/invite", opt=USERS_FULL)
@@ -148,11 +121,7 @@ async def _invite_form(
     errors: dict[str, str] | None = None,
     chosen_roles: list[UUID] | None = None,
 ) -> Template:
-    roles = (
-        await Role.select(Role.id, Role.name)
-        .where(Role.organisation == principal.organisation_id)
-        .order_by(Role.name)
-    )
+    roles = await role_names(principal.organisation_id)
     return page(
         request,
         "users/invite.html",
@@ -178,24 +147,7 @@ async def render_user_page(
     user_id: UUID,
     problem: str | None = None,
 ) -> Template:
-    user = (
-        await User.select(
-            User.id,
-            User.full_name,
-            User.display_name,
-            User.email,
-            User.tier,
-            User.status,
-            User.kind,
-            User.is_owner,
-            User.created_at,
-            User.last_sign_in_at,
-        )
-        .where((User.id == user_id) & (User.organisation == principal.organisation_id))
-        .first()
-    )
-    if user is None:
-        raise NotFound("user")
+    user = await user_detail(principal.organisation_id, user_id)
     row = await user_row(principal.organisation_id, user_id)
     status = row.status if row else None
     holder = await load_principal(user_id) if user["status"] == "active" else None
@@ -291,126 +243,6 @@ async def reactivate_submit(
     return await _act(request, principal, actor, user_id, "reactivated")
 
 
-def override_choices(area: Area) -> list[tuple[str, str]]:
-    """(value, label) pairs of the override select for one area."""
-    top = AREA_MAX_LEVEL[area]
-    levels = [level for level in Level if level <= top]
-    grants = [(f"grant:{lv.label}", f"Raise to {lv.label}") for lv in levels if lv > Level.NONE]
-    caps = [(f"restrict:{lv.label}", f"Cap at {lv.label}") for lv in levels if lv < top]
-    return [("", "No override"), *grants, *caps]
-
-
-def parse_override(area: Area, raw: str) -> tuple[OverrideKind, Level] | None:
-    """ "grant:read" -> (GRANT, READ); "" -> None; anything else is refused."""
-    if not raw:
-        return None
-    if raw not in {value for value, _ in override_choices(area)}:
-        raise ChangeError({f"override_{area.value}": "Choose an option from the list."})
-    kind, level = raw.split(":", 1)
-    return OverrideKind(kind), Level.parse(level)
-
-
-EDIT_FIELDS = ("full_name", "display_name", "locale", "time_zone", "tier", "reason", "detail")
-
-
-@get("/{user_id:uuid}/edit", opt=USERS_FULL)
-async def edit_user_page(
-    request: Request[Any, Any, Any], principal: NamedDependency[Principal], user_id: FromPath[UUID]
-) -> Template:
-    user = (
-        await User.select(User.full_name, User.display_name, User.locale, User.time_zone, User.tier)
-        .where((User.id == user_id) & (User.organisation == principal.organisation_id))
-        .first()
-    )
-    if user is None:
-        raise NotFound("user")
-    held_roles = {
-        r["role"] for r in await UserRole.select(UserRole.role).where(UserRole.user == user_id)
-    }
-    overrides = {
-        o["area"]: f"{o['kind']}:{o['level']}"
-        for o in await UserOverride.select(
-            UserOverride.area, UserOverride.kind, UserOverride.level
-        ).where(UserOverride.user == user_id)
-    }
-    values = {k: (user.get(k) or "") for k in EDIT_FIELDS}
-    return await _edit_form(request, principal, user_id, values, held_roles, overrides)
-
-
-@post("/{user_id:uuid}/edit", opt=USERS_FULL)
-async def edit_user_submit(
-    request: Request[Any, Any, Any],
-    principal: NamedDependency[Principal],
-    actor: NamedDependency[Actor],
-    user_id: FromPath[UUID],
-) -> Response[Any]:
-    if not await User.exists().where(
-        (User.id == user_id) & (User.organisation == principal.organisation_id)
-    ):
-        raise NotFound("user")
-    form = await request.form()
-    values = {key: str(form.get(key) or "") for key in EDIT_FIELDS}
-    role_ids, bad_role = parse_uuids(form.getall("roles", []))
-    raw_overrides = {area.value: str(form.get(f"override_{area.value}") or "") for area in Area}
-    try:
-        if bad_role:
-            raise ChangeError({"roles": "Choose roles from the list."})
-        changes = UserChanges(
-            full_name=values["full_name"],
-            display_name=values["display_name"],
-            locale=values["locale"],
-            time_zone=values["time_zone"],
-            tier=values["tier"],
-            role_ids=role_ids,
-            overrides={area: parse_override(area, raw_overrides[area.value]) for area in Area},
-        )
-        await change_user(actor, user_id, changes, values["reason"], values["detail"])
-    except ChangeError as error:
-        return await _edit_form(
-            request, principal, user_id, values, set(role_ids), raw_overrides, error.errors
-        )
-    except LifecycleError as error:
-        return await _edit_form(
-            request,
-            principal,
-            user_id,
-            values,
-            set(role_ids),
-            raw_overrides,
-            {"tier": error.message},
-        )
-    return Redirect(f"/settings/users/{user_id}?done=changed", status_code=303)
-
-
-async def _edit_form(
-    request: Request[Any, Any, Any],
-    principal: Principal,
-    user_id: UUID,
-    values: dict[str, str],
-    chosen_roles: set[UUID],
-    overrides: dict[str, str],
-    errors: dict[str, str] | None = None,
-) -> Template:
-    roles = (
-        await Role.select(Role.id, Role.name)
-        .where(Role.organisation == principal.organisation_id)
-        .order_by(Role.name)
-    )
-    return page(
-        request,
-        "users/edit.html",
-        status_code=422 if errors else 200,
-        user_id=user_id,
-        values=values,
-        errors=errors or {},
-        roles=roles,
-        chosen_roles=chosen_roles,
-        overrides=overrides,
-        areas=[(area, override_choices(area)) for area in Area],
-        tiers=[tier.value for tier in Tier],
-    )
-
-
 PAGES = Router(
     "/settings/users",
     route_handlers=[
@@ -422,8 +254,6 @@ PAGES = Router(
         cancel_invitation_submit,
         deactivate_submit,
         reactivate_submit,
-        edit_user_page,
-        edit_user_submit,
     ],
     include_in_schema=False,
 )

@@ -15,10 +15,12 @@ from uuid import UUID
 from piccolo.columns import Column
 from piccolo.columns.combination import And, Or, Where, WhereRaw
 
+from portal.errors import NotFound
 from portal.invitations.tables import Invitation
 from portal.pagination import decode_cursor, encode_cursor
+from portal.permissions.model import Tier
 from portal.permissions.tables import UserRole
-from portal.users.tables import User
+from portal.users.tables import User, UserOverride
 
 PAGE_SIZE = 50
 MAX_QUERY_LENGTH = 200
@@ -178,3 +180,107 @@ def _row_status(status: str, has_live_invitation: bool) -> StatusFilter:
     if status == "invited":
         return StatusFilter.INVITED_PENDING if has_live_invitation else StatusFilter.INVITED_EXPIRED
     return StatusFilter(status)
+
+
+def parse_user_query(params: Any) -> tuple[UserQuery, str | None]:
+    """The list's query from the address bar; unknown values are reported, not guessed."""
+    status_raw = params.get("status") or None
+    tier = params.get("tier") or None
+    sort_raw = params.get("sort") or Sort.NAME.value
+    problem = None
+    status = None
+    if status_raw is not None:
+        try:
+            status = StatusFilter(status_raw)
+        except ValueError:
+            problem = f"Unknown status filter {status_raw[:40]!r}."
+    if tier is not None and tier not in {t.value for t in Tier}:
+        problem, tier = f"Unknown permission level {tier[:40]!r}.", None
+    try:
+        sort = Sort(sort_raw)
+    except ValueError:
+        problem, sort = f"Unknown sort order {sort_raw[:40]!r}.", Sort.NAME
+    query = UserQuery(
+        search=(params.get("q") or "")[:200],
+        status=status,
+        tier=tier,
+        sort=sort,
+        after=params.get("after") or None,
+    )
+    return query, problem
+
+
+async def people(organisation_id: UUID, *, active_only: bool = True) -> list[dict[str, Any]]:
+    """The organisation's people as choices (id, full name), by name: contacts, approvers,
+    requesters."""
+    condition: Where | And = User.organisation == organisation_id
+    if active_only:
+        condition = condition & (User.status == "active")
+    rows: list[dict[str, Any]] = (
+        await User.select(User.id, User.full_name).where(condition).order_by(User.full_name)
+    )
+    return rows
+
+
+async def person(organisation_id: UUID, user_id: UUID) -> dict[str, Any]:
+    """One of the organisation's people (id, full name), or NotFound("user")."""
+    row = (
+        await User.select(User.id, User.full_name)
+        .where((User.id == user_id) & (User.organisation == organisation_id))
+        .first()
+    )
+    if row is None:
+        raise NotFound("user")
+    return row
+
+
+async def user_detail(organisation_id: UUID, user_id: UUID) -> dict[str, Any]:
+    """What the user's page shows of their account, or NotFound("user")."""
+    row = (
+        await User.select(
+            User.id,
+            User.full_name,
+            User.display_name,
+            User.email,
+            User.tier,
+            User.status,
+            User.kind,
+            User.is_owner,
+            User.created_at,
+            User.last_sign_in_at,
+        )
+        .where((User.id == user_id) & (User.organisation == organisation_id))
+        .first()
+    )
+    if row is None:
+        raise NotFound("user")
+    return row
+
+
+@dataclass(frozen=True, slots=True)
+class Editable:
+    """What the edit form starts from: the fields, the roles held and each area's override as
+    the form writes it ("grant:read")."""
+
+    fields: dict[str, Any]
+    role_ids: set[UUID]
+    overrides: dict[str, str]
+
+
+async def editable(organisation_id: UUID, user_id: UUID) -> Editable:
+    fields = (
+        await User.select(User.full_name, User.display_name, User.locale, User.time_zone, User.tier)
+        .where((User.id == user_id) & (User.organisation == organisation_id))
+        .first()
+    )
+    if fields is None:
+        raise NotFound("user")
+    held = await UserRole.select(UserRole.role).where(UserRole.user == user_id)
+    overrides = await UserOverride.select(
+        UserOverride.area, UserOverride.kind, UserOverride.level
+    ).where(UserOverride.user == user_id)
+    return Editable(
+        fields=fields,
+        role_ids={row["role"] for row in held},
+        overrides={o["area"]: f"{o['kind']}:{o['level']}" for o in overrides},
+    )

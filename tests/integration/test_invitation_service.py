@@ -11,14 +11,13 @@ import pytest
 import time_machine
 
 from portal.activity.log import Actor, RequestOrigin
+from portal.invitations.acceptance import accept, view_link
 from portal.invitations.service import (
     InvitationError,
     Invitee,
-    accept,
     cancel_invitation,
     invite,
     send_invitation,
-    view_link,
 )
 from portal.invitations.states import LinkState
 from portal.invitations.tables import Invitation

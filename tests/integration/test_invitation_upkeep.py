@@ -9,9 +9,11 @@ from datetime import UTC, datetime, timedelta
 import time_machine
 
 from portal.activity.log import Actor
-from portal.invitations.service import Invitee, invite, remind_and_expire, view_link
+from portal.invitations.acceptance import view_link
+from portal.invitations.service import Invitee, invite
 from portal.invitations.states import LinkState
 from portal.invitations.tables import Invitation
+from portal.invitations.upkeep import remind_and_expire
 from portal.mail.tables import OutboundEmail
 from tests.conftest import Tenant
 

@@ -10,14 +10,18 @@ from uuid import UUID
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from litestar import get
+from litestar import Litestar, Router, get
+from litestar.di import Provide
 from litestar.handlers import HTTPRouteHandler
 
-from portal.pages import NavItem, visible_navigation
+from portal.app import NAVIGATION as PORTAL_NAVIGATION
+from portal.context import current_actor
+from portal.pages import NavItem, visible_navigation, with_paths
 from portal.permissions.guards import (
     ACCESS_KEY,
     Access,
     access_of,
+    current_principal,
     may,
     public,
     requires,
@@ -26,6 +30,7 @@ from portal.permissions.guards import (
 from portal.permissions.model import Area, Level, Tier
 from portal.permissions.principal import Principal
 from portal.permissions.resolve import effective_levels, service_scope
+from portal.services.handlers import ROUTERS as SERVICE_ROUTERS
 
 
 def make_principal(tier: Tier = Tier.USER, levels: Mapping[Area, Level] | None = None) -> Principal:
@@ -183,6 +188,13 @@ def test_navigation_shows_exactly_what_may_allows(levels: dict[Area, Level]) -> 
     assert shown == [item.label for item in NAVIGATION if item.label in shown]
 
 
-def test_nav_item_href_is_the_route_path() -> None:
-    assert NAVIGATION[1].href == "/services"
-    assert NavItem("Two", get(["/b", "/a"], opt=signed_in())(_page)).href == "/a"
+def test_nav_item_href_is_where_the_app_routes_its_handler() -> None:
+    services = Litestar(
+        route_handlers=SERVICE_ROUTERS,
+        dependencies={"principal": Provide(current_principal), "actor": Provide(current_actor)},
+    )
+    assert PORTAL_NAVIGATION[1].label == "Services"
+    assert with_paths(services, PORTAL_NAVIGATION[1:2])[0].href == "/services"
+    handler = get(["/b", "/a"], opt=signed_in())(_page)
+    app = Litestar(route_handlers=[Router("/x", route_handlers=[handler])])
+    assert with_paths(app, [NavItem("Two", handler)])[0].href == "/x/a"
