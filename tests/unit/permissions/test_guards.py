@@ -191,7 +191,10 @@ def test_navigation_shows_exactly_what_may_allows(levels: dict[Area, Level]) -> 
 def test_nav_item_href_is_where_the_app_routes_its_handler() -> None:
     services = Litestar(
         route_handlers=SERVICE_ROUTERS,
-        dependencies={"principal": Provide(current_principal), "actor": Provide(current_actor)},
+        dependencies={
+            "principal": Provide(current_principal, sync_to_thread=False),
+            "actor": Provide(current_actor, sync_to_thread=False),
+        },
     )
     assert PORTAL_NAVIGATION[1].label == "Services"
     assert with_paths(services, PORTAL_NAVIGATION[1:2])[0].href == "/services"
