@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import uuid4
+
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -10,13 +12,13 @@ from portal.errors import NotFound
 from portal.permissions.model import Area, Level, OverrideKind
 from portal.permissions.service import (
     PermissionChangeError,
-    assign_role,
     create_policy,
     create_role,
-    set_override,
-    set_policy_grants,
+    update_policy,
 )
-from portal.permissions.tables import PermissionPolicy
+from portal.permissions.tables import PermissionPolicy, UserRole
+from portal.users.service import ChangeError, UserChanges, change_user
+from portal.users.tables import UserOverride
 from tests.conftest import Tenant, sign_in
 
 
@@ -34,12 +36,14 @@ async def test_a_role_raises_access_and_a_policy_edit_reaches_holders_next_reque
     assert (await _levels(client))["activity_log"] == "none"
     policy = await create_policy(acme.id, acme.admin.id, "Auditors", {"activity_log": "read"})
     role = await create_role(acme.id, acme.admin.id, "Auditor", [policy])
-    await assign_role(acme.id, acme.admin.id, acme.user.id, role)
+    await change_user(acme.admin.actor, acme.user.id, UserChanges(role_ids=[role]))
     assert (await _levels(client))["activity_log"] == "read"
     assert (await client.get("/settings/activity")).status_code == 200
     assert (await client.get("/api/v1/me")).json()["roles"] == ["Auditor"]
 
-    await set_policy_grants(acme.id, acme.admin.id, policy, {"users": "read"})
+    await update_policy(
+        acme.id, acme.admin.id, policy, name="Auditors", description="", grants={"users": "read"}
+    )
     levels = await _levels(client)
     assert levels["activity_log"] == "none"
     assert levels["users"] == "read"
@@ -49,18 +53,21 @@ async def test_a_role_raises_access_and_a_policy_edit_reaches_holders_next_reque
 async def test_a_restriction_wins_over_the_tier_and_any_role(
     client: AsyncTestClient[Litestar], acme: Tenant
 ) -> None:
+    # The admin tier and a role both grant the activity log in full; the restriction caps it.
+    policy = await create_policy(acme.id, acme.admin.id, "Log keepers", {"activity_log": "full"})
+    role = await create_role(acme.id, acme.admin.id, "Log keeper", [policy])
+    restricted = {Area.ACTIVITY_LOG: (OverrideKind.RESTRICT, Level.NONE)}
+    await change_user(
+        acme.admin.actor, acme.admin.id, UserChanges(role_ids=[role], overrides=restricted)
+    )
     await sign_in(client, acme.admin.email)
-    await set_override(
-        acme.id, acme.admin.id, acme.admin.id, Area.ACTIVITY_LOG, OverrideKind.RESTRICT, Level.NONE
-    )
-    await set_override(
-        acme.id, acme.admin.id, acme.admin.id, Area.ACTIVITY_LOG, OverrideKind.GRANT, Level.FULL
-    )
+    assert (await client.get("/api/v1/me")).json()["roles"] == ["Log keeper"]
     assert (await _levels(client))["activity_log"] == "none"
     assert (await client.get("/settings/activity")).status_code == 403
-    await set_override(
-        acme.id, acme.admin.id, acme.admin.id, Area.ACTIVITY_LOG, OverrideKind.RESTRICT, None
+    await change_user(
+        acme.admin.actor, acme.admin.id, UserChanges(overrides={Area.ACTIVITY_LOG: None})
     )
+    assert (await _levels(client))["activity_log"] == "full"
     assert (await client.get("/settings/activity")).status_code == 200
 
 
@@ -69,16 +76,32 @@ async def test_another_tenants_ids_are_not_found(acme: Tenant, globex: Tenant) -
     with pytest.raises(NotFound):
         await create_role(acme.id, acme.admin.id, "Stolen", [globex_policy])
     globex_role = await create_role(globex.id, globex.admin.id, "Theirs", [globex_policy])
+    # Another organisation's role is refused exactly as a role that does not exist.
+    refusals = []
+    for role in (globex_role, uuid4()):
+        with pytest.raises(ChangeError) as refused:
+            await change_user(acme.admin.actor, acme.user.id, UserChanges(role_ids=[role]))
+        refusals.append(refused.value.errors)
+    assert refusals[0] == refusals[1] == {"roles": "Choose roles of this organisation."}
+    assert await UserRole.count() == 0
     with pytest.raises(NotFound):
-        await assign_role(acme.id, acme.admin.id, acme.user.id, globex_role)
+        await change_user(acme.admin.actor, globex.user.id, UserChanges(role_ids=[globex_role]))
     with pytest.raises(NotFound):
-        await assign_role(acme.id, acme.admin.id, globex.user.id, globex_role)
-    with pytest.raises(NotFound):
-        await set_policy_grants(acme.id, acme.admin.id, globex_policy, {"users": "full"})
-    with pytest.raises(NotFound):
-        await set_override(
-            acme.id, acme.admin.id, globex.user.id, Area.USERS, OverrideKind.GRANT, Level.FULL
+        await update_policy(
+            acme.id,
+            acme.admin.id,
+            globex_policy,
+            name="Theirs",
+            description="",
+            grants={"users": "full"},
         )
+    with pytest.raises(NotFound):
+        await change_user(
+            acme.admin.actor,
+            globex.user.id,
+            UserChanges(overrides={Area.USERS: (OverrideKind.GRANT, Level.FULL)}),
+        )
+    assert await UserRole.count() == 0 and await UserOverride.count() == 0
 
 
 async def test_bad_grants_are_refused_and_change_nothing(acme: Tenant) -> None:

@@ -11,8 +11,9 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from portal.activity.tables import ActivityEvent
-from portal.permissions.service import assign_role, create_policy, create_role
+from portal.permissions.service import create_policy, create_role
 from portal.permissions.tables import PermissionPolicy, PolicyGrant, Role, RolePolicy
+from portal.users.service import UserChanges, change_user
 from tests.conftest import BASE_URL, Tenant, sign_in
 
 
@@ -140,7 +141,7 @@ async def test_a_holder_gains_and_loses_access_on_the_next_request_after_an_edit
 ) -> None:
     policy = await create_policy(acme.id, acme.admin.id, "Auditors", {})
     role = await create_role(acme.id, acme.admin.id, "Auditor", [policy])
-    await assign_role(acme.id, acme.admin.id, acme.user.id, role)
+    await change_user(acme.admin.actor, acme.user.id, UserChanges(role_ids=[role]))
     await sign_in(client, acme.admin.email)
     async with AsyncTestClient(app, base_url=BASE_URL) as holder:
         await sign_in(holder, acme.user.email)

@@ -15,8 +15,9 @@ from litestar.testing import AsyncTestClient
 from portal.activity.tables import ActivityEvent
 from portal.permissions import service
 from portal.permissions.model import Area
-from portal.permissions.service import assign_role, create_policy, create_role
+from portal.permissions.service import create_policy, create_role
 from portal.permissions.tables import PermissionPolicy, PolicyGrant, Role, RolePolicy
+from portal.users.service import UserChanges, change_user
 from tests.conftest import BASE_URL, Tenant, sign_in
 
 
@@ -183,7 +184,7 @@ async def test_a_policy_edit_changes_a_holders_access_on_their_next_request(
 ) -> None:
     policy = await create_policy(acme.id, acme.admin.id, "Auditors", {"activity_log": "read"})
     role = await create_role(acme.id, acme.admin.id, "Auditor", [policy])
-    await assign_role(acme.id, acme.admin.id, acme.user.id, role)
+    await change_user(acme.admin.actor, acme.user.id, UserChanges(role_ids=[role]))
     await sign_in(client, acme.admin.email)
     async with AsyncTestClient(app, base_url=BASE_URL) as holder:
         await sign_in(holder, acme.user.email)
@@ -234,7 +235,7 @@ async def test_roles_read_alone_shows_everything_read_only(
 ) -> None:
     policy = await create_policy(acme.id, acme.admin.id, "Role readers", {"roles": "read"})
     role = await create_role(acme.id, acme.admin.id, "Role reader", [policy])
-    await assign_role(acme.id, acme.admin.id, acme.manager.id, role)
+    await change_user(acme.admin.actor, acme.manager.id, UserChanges(role_ids=[role]))
     await sign_in(client, acme.manager.email)
     roles = await client.get("/settings/roles")
     assert roles.status_code == 200
