@@ -6,15 +6,14 @@ PUT replaces the whole record (name, description, grants or policies), as a form
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 import msgspec
-from litestar import Request, get, post, put
+from litestar import get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
-from portal.context import request_origin
+from portal.activity.log import Actor
 from portal.errors import InputError, NotFound
 from portal.permissions.principal import Principal
 from portal.permissions.queries import (
@@ -74,16 +73,9 @@ async def list_policies(principal: NamedDependency[Principal]) -> list[PolicyOut
 
 @post("/api/v1/policies", opt=ROLES_FULL, tags=TAGS, summary="Create a permission policy")
 async def create_policy_api(
-    request: Request[Any, Any, Any], principal: NamedDependency[Principal], data: PolicyIn
+    principal: NamedDependency[Principal], actor: NamedDependency[Actor], data: PolicyIn
 ) -> PolicyOut:
-    policy_id = await create_policy(
-        principal.organisation_id,
-        principal.user_id,
-        data.name,
-        data.grants,
-        description=data.description,
-        origin=request_origin(request),
-    )
+    policy_id = await create_policy(actor, data.name, data.grants, description=data.description)
     return _policy_out(await _policy_or_404(principal, policy_id))
 
 
@@ -99,21 +91,15 @@ async def get_policy(principal: NamedDependency[Principal], policy_id: FromPath[
     summary="Replace a policy; its holders get the new access on their next request",
 )
 async def replace_policy(
-    request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
     policy_id: FromPath[UUID],
     data: PolicyIn,
 ) -> PolicyOut:
     # Looked up first: another organisation's id is a 404 whatever the body says.
     await _policy_or_404(principal, policy_id)
     await update_policy(
-        principal.organisation_id,
-        principal.user_id,
-        policy_id,
-        name=data.name,
-        description=data.description,
-        grants=data.grants,
-        origin=request_origin(request),
+        actor, policy_id, name=data.name, description=data.description, grants=data.grants
     )
     return _policy_out(await _policy_or_404(principal, policy_id))
 
@@ -125,17 +111,10 @@ async def list_roles(principal: NamedDependency[Principal]) -> list[RoleOut]:
 
 @post("/api/v1/roles", opt=ROLES_FULL, tags=TAGS, summary="Create a custom role from policies")
 async def create_role_api(
-    request: Request[Any, Any, Any], principal: NamedDependency[Principal], data: RoleIn
+    principal: NamedDependency[Principal], actor: NamedDependency[Actor], data: RoleIn
 ) -> RoleOut:
     try:
-        role_id = await create_role(
-            principal.organisation_id,
-            principal.user_id,
-            data.name,
-            data.policy_ids,
-            description=data.description,
-            origin=request_origin(request),
-        )
+        role_id = await create_role(actor, data.name, data.policy_ids, description=data.description)
     except NotFound:
         raise InputError(_NO_SUCH_POLICY) from None
     return _role_out(await _role_or_404(principal, role_id))
@@ -153,21 +132,15 @@ async def get_role(principal: NamedDependency[Principal], role_id: FromPath[UUID
     summary="Replace a role; its holders get the new access on their next request",
 )
 async def replace_role(
-    request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
     role_id: FromPath[UUID],
     data: RoleIn,
 ) -> RoleOut:
     await _role_or_404(principal, role_id)
     try:
         await update_role(
-            principal.organisation_id,
-            principal.user_id,
-            role_id,
-            name=data.name,
-            description=data.description,
-            policy_ids=data.policy_ids,
-            origin=request_origin(request),
+            actor, role_id, name=data.name, description=data.description, policy_ids=data.policy_ids
         )
     except NotFound as missing:
         if missing.what != "policy":

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from uuid import UUID
 
-from portal.activity.log import RequestOrigin, log_action
+from portal.activity.log import Actor, log_action
 from portal.db import UNIQUE_VIOLATIONS, write_transaction
 from portal.errors import NotFound, Refusal
 from portal.organisations.tables import Organisation
@@ -20,8 +20,6 @@ MAX_DESCRIPTION = 500
 # A description is free text over several lines; every other control character is refused
 # (PostgreSQL cannot even store NUL).
 _DESCRIPTION_CONTROLS_ALLOWED = {"\n", "\t"}
-# Changes made outside a request (command line, tests) have no address to record.
-NO_ORIGIN = RequestOrigin()
 
 
 class PermissionChangeError(Refusal):
@@ -32,13 +30,7 @@ class PermissionChangeError(Refusal):
 
 
 async def create_policy(
-    organisation_id: UUID,
-    actor_id: UUID | None,
-    name: str,
-    grants: Mapping[str, str],
-    *,
-    description: str = "",
-    origin: RequestOrigin = NO_ORIGIN,
+    actor: Actor, name: str, grants: Mapping[str, str], *, description: str = ""
 ) -> UUID:
     errors: dict[str, str] = {}
     name = _check_name(name, errors)
@@ -48,17 +40,17 @@ async def create_policy(
     _refuse(errors)
     try:
         async with write_transaction():
-            await _refuse_duplicate_name("policy", organisation_id, name)
+            await _refuse_duplicate_name("policy", actor.organisation_id, name)
             policy = PermissionPolicy(
-                organisation=organisation_id, name=name, description=description
+                organisation=actor.organisation_id, name=name, description=description
             )
             await policy.save()
             await _write_grants(policy.id, parsed)
             await log_action(
                 "policy.created",
-                organisation_id=organisation_id,
-                actor_id=actor_id,
-                origin=origin,
+                organisation_id=actor.organisation_id,
+                actor_id=actor.user_id,
+                origin=actor.origin,
                 data={"policy": name, "after": _policy_state(name, description, parsed)},
             )
     except UNIQUE_VIOLATIONS:
@@ -68,14 +60,7 @@ async def create_policy(
 
 
 async def update_policy(
-    organisation_id: UUID,
-    actor_id: UUID | None,
-    policy_id: UUID,
-    *,
-    name: str,
-    description: str,
-    grants: Mapping[str, str],
-    origin: RequestOrigin = NO_ORIGIN,
+    actor: Actor, policy_id: UUID, *, name: str, description: str, grants: Mapping[str, str]
 ) -> None:
     """Rename, describe and replace the grants of a policy: every holder of a role that uses
     it gets the new access on their next request. A save that changes nothing writes, bumps
@@ -92,13 +77,13 @@ async def update_policy(
                 await PermissionPolicy.select(PermissionPolicy.name, PermissionPolicy.description)
                 .where(
                     (PermissionPolicy.id == policy_id)
-                    & (PermissionPolicy.organisation == organisation_id)
+                    & (PermissionPolicy.organisation == actor.organisation_id)
                 )
                 .first()
             )
             if policy is None:
                 raise NotFound("policy")
-            await _refuse_duplicate_name("policy", organisation_id, name, except_id=policy_id)
+            await _refuse_duplicate_name("policy", actor.organisation_id, name, except_id=policy_id)
             before = _policy_state(
                 policy["name"], policy["description"], await _stored_grants(policy_id)
             )
@@ -111,12 +96,12 @@ async def update_policy(
             await PolicyGrant.delete().where(PolicyGrant.policy == policy_id)
             await _write_grants(policy_id, parsed)
             # Every holder of every role using this policy: one organisation-wide bump.
-            await _bump_organisation(organisation_id)
+            await _bump_organisation(actor.organisation_id)
             await log_action(
                 "policy.changed",
-                organisation_id=organisation_id,
-                actor_id=actor_id,
-                origin=origin,
+                organisation_id=actor.organisation_id,
+                actor_id=actor.user_id,
+                origin=actor.origin,
                 data={"policy": name, "before": before, "after": after},
             )
     except UNIQUE_VIOLATIONS:
@@ -124,13 +109,7 @@ async def update_policy(
 
 
 async def create_role(
-    organisation_id: UUID,
-    actor_id: UUID | None,
-    name: str,
-    policy_ids: Iterable[UUID],
-    *,
-    description: str = "",
-    origin: RequestOrigin = NO_ORIGIN,
+    actor: Actor, name: str, policy_ids: Iterable[UUID], *, description: str = ""
 ) -> UUID:
     errors: dict[str, str] = {}
     name = _check_name(name, errors)
@@ -139,16 +118,16 @@ async def create_role(
     _refuse(errors)
     try:
         async with write_transaction():
-            policy_names = await _require_policies(organisation_id, wanted)
-            await _refuse_duplicate_name("role", organisation_id, name)
-            role = Role(organisation=organisation_id, name=name, description=description)
+            policy_names = await _require_policies(actor.organisation_id, wanted)
+            await _refuse_duplicate_name("role", actor.organisation_id, name)
+            role = Role(organisation=actor.organisation_id, name=name, description=description)
             await role.save()
             await _link_policies(role.id, wanted)
             await log_action(
                 "role.created",
-                organisation_id=organisation_id,
-                actor_id=actor_id,
-                origin=origin,
+                organisation_id=actor.organisation_id,
+                actor_id=actor.user_id,
+                origin=actor.origin,
                 data={"role": name, "after": _role_state(name, description, policy_names)},
             )
     except UNIQUE_VIOLATIONS:
@@ -157,14 +136,7 @@ async def create_role(
 
 
 async def update_role(
-    organisation_id: UUID,
-    actor_id: UUID | None,
-    role_id: UUID,
-    *,
-    name: str,
-    description: str,
-    policy_ids: Iterable[UUID],
-    origin: RequestOrigin = NO_ORIGIN,
+    actor: Actor, role_id: UUID, *, name: str, description: str, policy_ids: Iterable[UUID]
 ) -> None:
     """Rename, describe and choose the policies of a role: its holders get the new access
     (and see the new name) on their next request. A save that changes nothing writes nothing."""
@@ -177,13 +149,13 @@ async def update_role(
         async with write_transaction():
             role = (
                 await Role.select(Role.name, Role.description)
-                .where((Role.id == role_id) & (Role.organisation == organisation_id))
+                .where((Role.id == role_id) & (Role.organisation == actor.organisation_id))
                 .first()
             )
             if role is None:
                 raise NotFound("role")
-            policy_names = await _require_policies(organisation_id, wanted)
-            await _refuse_duplicate_name("role", organisation_id, name, except_id=role_id)
+            policy_names = await _require_policies(actor.organisation_id, wanted)
+            await _refuse_duplicate_name("role", actor.organisation_id, name, except_id=role_id)
             linked = {
                 link["policy"]
                 for link in await RolePolicy.select(RolePolicy.policy).where(
@@ -192,18 +164,18 @@ async def update_role(
             }
             if (role["name"], role["description"], linked) == (name, description, set(wanted)):
                 return
-            before_names = await _policy_names(organisation_id, linked)
+            before_names = await _policy_names(actor.organisation_id, linked)
             await Role.update({Role.name: name, Role.description: description}).where(
                 Role.id == role_id
             )
             await RolePolicy.delete().where(RolePolicy.role == role_id)
             await _link_policies(role_id, wanted)
-            await _bump_organisation(organisation_id)
+            await _bump_organisation(actor.organisation_id)
             await log_action(
                 "role.changed",
-                organisation_id=organisation_id,
-                actor_id=actor_id,
-                origin=origin,
+                organisation_id=actor.organisation_id,
+                actor_id=actor.user_id,
+                origin=actor.origin,
                 data={
                     "role": name,
                     "before": _role_state(role["name"], role["description"], before_names),

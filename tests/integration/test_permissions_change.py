@@ -34,15 +34,15 @@ async def test_a_role_raises_access_and_a_policy_edit_reaches_holders_next_reque
 ) -> None:
     await sign_in(client, acme.user.email)
     assert (await _levels(client))["activity_log"] == "none"
-    policy = await create_policy(acme.id, acme.admin.id, "Auditors", {"activity_log": "read"})
-    role = await create_role(acme.id, acme.admin.id, "Auditor", [policy])
+    policy = await create_policy(acme.admin.actor, "Auditors", {"activity_log": "read"})
+    role = await create_role(acme.admin.actor, "Auditor", [policy])
     await change_user(acme.admin.actor, acme.user.id, UserChanges(role_ids=[role]))
     assert (await _levels(client))["activity_log"] == "read"
     assert (await client.get("/settings/activity")).status_code == 200
     assert (await client.get("/api/v1/me")).json()["roles"] == ["Auditor"]
 
     await update_policy(
-        acme.id, acme.admin.id, policy, name="Auditors", description="", grants={"users": "read"}
+        acme.admin.actor, policy, name="Auditors", description="", grants={"users": "read"}
     )
     levels = await _levels(client)
     assert levels["activity_log"] == "none"
@@ -54,8 +54,8 @@ async def test_a_restriction_wins_over_the_tier_and_any_role(
     client: AsyncTestClient[Litestar], acme: Tenant
 ) -> None:
     # The admin tier and a role both grant the activity log in full; the restriction caps it.
-    policy = await create_policy(acme.id, acme.admin.id, "Log keepers", {"activity_log": "full"})
-    role = await create_role(acme.id, acme.admin.id, "Log keeper", [policy])
+    policy = await create_policy(acme.admin.actor, "Log keepers", {"activity_log": "full"})
+    role = await create_role(acme.admin.actor, "Log keeper", [policy])
     restricted = {Area.ACTIVITY_LOG: (OverrideKind.RESTRICT, Level.NONE)}
     await change_user(
         acme.admin.actor, acme.admin.id, UserChanges(role_ids=[role], overrides=restricted)
@@ -72,10 +72,10 @@ async def test_a_restriction_wins_over_the_tier_and_any_role(
 
 
 async def test_another_tenants_ids_are_not_found(acme: Tenant, globex: Tenant) -> None:
-    globex_policy = await create_policy(globex.id, globex.admin.id, "Theirs", {"users": "read"})
+    globex_policy = await create_policy(globex.admin.actor, "Theirs", {"users": "read"})
     with pytest.raises(NotFound):
-        await create_role(acme.id, acme.admin.id, "Stolen", [globex_policy])
-    globex_role = await create_role(globex.id, globex.admin.id, "Theirs", [globex_policy])
+        await create_role(acme.admin.actor, "Stolen", [globex_policy])
+    globex_role = await create_role(globex.admin.actor, "Theirs", [globex_policy])
     # Another organisation's role is refused exactly as a role that does not exist.
     refusals = []
     for role in (globex_role, uuid4()):
@@ -88,12 +88,7 @@ async def test_another_tenants_ids_are_not_found(acme: Tenant, globex: Tenant) -
         await change_user(acme.admin.actor, globex.user.id, UserChanges(role_ids=[globex_role]))
     with pytest.raises(NotFound):
         await update_policy(
-            acme.id,
-            acme.admin.id,
-            globex_policy,
-            name="Theirs",
-            description="",
-            grants={"users": "full"},
+            acme.admin.actor, globex_policy, name="Theirs", description="", grants={"users": "full"}
         )
     with pytest.raises(NotFound):
         await change_user(
@@ -113,22 +108,22 @@ async def test_bad_grants_are_refused_and_change_nothing(acme: Tenant) -> None:
     ]
     for grants in bad:
         with pytest.raises(PermissionChangeError):
-            await create_policy(acme.id, acme.admin.id, "Bad", grants)
+            await create_policy(acme.admin.actor, "Bad", grants)
     with pytest.raises(PermissionChangeError):
-        await create_policy(acme.id, acme.admin.id, "x" * 10_000, {})
+        await create_policy(acme.admin.actor, "x" * 10_000, {})
     assert await PermissionPolicy.count() == 0
-    await create_policy(acme.id, acme.admin.id, "Good", {"approvals": "approve"})
+    await create_policy(acme.admin.actor, "Good", {"approvals": "approve"})
     with pytest.raises(PermissionChangeError, match="already exists"):
-        await create_policy(acme.id, acme.admin.id, " Good ", {})
+        await create_policy(acme.admin.actor, " Good ", {})
 
 
 async def test_roles_page_shows_tiers_and_only_this_organisations_roles(
     client: AsyncTestClient[Litestar], acme: Tenant, globex: Tenant
 ) -> None:
-    policy = await create_policy(acme.id, acme.admin.id, "Auditors", {"activity_log": "read"})
-    await create_role(acme.id, acme.admin.id, "Auditor", [policy])
-    other = await create_policy(globex.id, globex.admin.id, "Globex secret", {"users": "read"})
-    await create_role(globex.id, globex.admin.id, "Globex role", [other])
+    policy = await create_policy(acme.admin.actor, "Auditors", {"activity_log": "read"})
+    await create_role(acme.admin.actor, "Auditor", [policy])
+    other = await create_policy(globex.admin.actor, "Globex secret", {"users": "read"})
+    await create_role(globex.admin.actor, "Globex role", [other])
     await sign_in(client, acme.admin.email)
     page = await client.get("/settings/roles")
     assert page.status_code == 200
