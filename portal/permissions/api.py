@@ -76,12 +76,12 @@ async def create_policy_api(
     principal: NamedDependency[Principal], actor: NamedDependency[Actor], data: PolicyIn
 ) -> PolicyOut:
     policy_id = await create_policy(actor, data.name, data.grants, description=data.description)
-    return _policy_out(await _policy_or_404(principal, policy_id))
+    return _policy_out(await policy_of(principal.organisation_id, policy_id))
 
 
 @get("/api/v1/policies/{policy_id:uuid}", opt=ROLES_READ, tags=TAGS, summary="One policy")
 async def get_policy(principal: NamedDependency[Principal], policy_id: FromPath[UUID]) -> PolicyOut:
-    return _policy_out(await _policy_or_404(principal, policy_id))
+    return _policy_out(await policy_of(principal.organisation_id, policy_id))
 
 
 @put(
@@ -97,11 +97,11 @@ async def replace_policy(
     data: PolicyIn,
 ) -> PolicyOut:
     # Looked up first: another organisation's id is a 404 whatever the body says.
-    await _policy_or_404(principal, policy_id)
+    await policy_of(principal.organisation_id, policy_id)
     await update_policy(
         actor, policy_id, name=data.name, description=data.description, grants=data.grants
     )
-    return _policy_out(await _policy_or_404(principal, policy_id))
+    return _policy_out(await policy_of(principal.organisation_id, policy_id))
 
 
 @get("/api/v1/roles", opt=ROLES_READ, tags=TAGS, summary="The organisation's custom roles")
@@ -117,12 +117,12 @@ async def create_role_api(
         role_id = await create_role(actor, data.name, data.policy_ids, description=data.description)
     except NotFound:
         raise InputError(_NO_SUCH_POLICY) from None
-    return _role_out(await _role_or_404(principal, role_id))
+    return _role_out(await role_of(principal.organisation_id, role_id))
 
 
 @get("/api/v1/roles/{role_id:uuid}", opt=ROLES_READ, tags=TAGS, summary="One custom role")
 async def get_role(principal: NamedDependency[Principal], role_id: FromPath[UUID]) -> RoleOut:
-    return _role_out(await _role_or_404(principal, role_id))
+    return _role_out(await role_of(principal.organisation_id, role_id))
 
 
 @put(
@@ -137,7 +137,7 @@ async def replace_role(
     role_id: FromPath[UUID],
     data: RoleIn,
 ) -> RoleOut:
-    await _role_or_404(principal, role_id)
+    await role_of(principal.organisation_id, role_id)
     try:
         await update_role(
             actor, role_id, name=data.name, description=data.description, policy_ids=data.policy_ids
@@ -146,25 +146,11 @@ async def replace_role(
         if missing.what != "policy":
             raise
         raise InputError(_NO_SUCH_POLICY) from None
-    return _role_out(await _role_or_404(principal, role_id))
+    return _role_out(await role_of(principal.organisation_id, role_id))
 
 
 # A policy id of another organisation gets exactly the answer of one that never existed.
 _NO_SUCH_POLICY = {"policy_ids": "One of the policy ids does not exist."}
-
-
-async def _policy_or_404(principal: Principal, policy_id: UUID) -> PolicyView:
-    policy = await policy_of(principal.organisation_id, policy_id)
-    if policy is None:
-        raise NotFound("policy")
-    return policy
-
-
-async def _role_or_404(principal: Principal, role_id: UUID) -> RoleView:
-    role = await role_of(principal.organisation_id, role_id)
-    if role is None:
-        raise NotFound("role")
-    return role
 
 
 def _policy_out(policy: PolicyView) -> PolicyOut:

@@ -142,7 +142,7 @@ async def policy_page(
     policy_id: FromPath[UUID],
     notice: FromQuery[str | None] = None,
 ) -> Template:
-    policy = await _policy_or_404(principal, policy_id)
+    policy = await policy_of(principal.organisation_id, policy_id)
     return _policy_page(
         request,
         principal,
@@ -161,7 +161,7 @@ async def save_policy_page(
     policy_id: FromPath[UUID],
 ) -> Response[Any]:
     # Looked up before the form is judged: another organisation's id is a 404, never a 422.
-    policy = await _policy_or_404(principal, policy_id)
+    policy = await policy_of(principal.organisation_id, policy_id)
     sent = PolicyForm.sent(await request.form())
     try:
         await update_policy(
@@ -226,7 +226,7 @@ async def role_page(
     role_id: FromPath[UUID],
     notice: FromQuery[str | None] = None,
 ) -> Template:
-    role = await _role_or_404(principal, role_id)
+    role = await role_of(principal.organisation_id, role_id)
     return await _role_page(
         request, principal, RoleForm.of(role), role=role, notice=ROLE_NOTICES.get(notice or "")
     )
@@ -239,7 +239,7 @@ async def save_role_page(
     actor: NamedDependency[Actor],
     role_id: FromPath[UUID],
 ) -> Response[Any]:
-    role = await _role_or_404(principal, role_id)
+    role = await role_of(principal.organisation_id, role_id)
     sent = RoleForm.sent(await request.form())
     policy_ids = _uuids(sent.policy_ids)
     if policy_ids is None:
@@ -309,20 +309,6 @@ async def _role_page(
         notice=notice,
         can_change=_can_change(principal),
     )
-
-
-async def _policy_or_404(principal: Principal, policy_id: UUID) -> PolicyView:
-    policy = await policy_of(principal.organisation_id, policy_id)
-    if policy is None:
-        raise NotFound("policy")
-    return policy
-
-
-async def _role_or_404(principal: Principal, role_id: UUID) -> RoleView:
-    role = await role_of(principal.organisation_id, role_id)
-    if role is None:
-        raise NotFound("role")
-    return role
 
 
 def _can_change(principal: Principal) -> bool:
