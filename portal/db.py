@@ -63,7 +63,7 @@ async def lock_organisation(organisation_id: object) -> None:
     """Serialise changes that check organisation-wide rules (such as "at least one active
     admin"). Call inside write_transaction(): PostgreSQL locks the organisation's row; SQLite's
     IMMEDIATE transaction already holds the only write lock."""
-    db = engine()
+    db = _inside_a_transaction("lock_organisation")
     if isinstance(db, PostgresEngine):
         await db.run_querystring(
             QueryString(
@@ -76,9 +76,21 @@ def for_update(query: Select[Any]) -> Select[Any]:
     """Lock the rows of the query's own table until the transaction ends (not those of joined
     tables). Call inside write_transaction(): PostgreSQL locks the rows; SQLite's IMMEDIATE
     transaction already holds the only write lock (and knows no FOR UPDATE)."""
-    if isinstance(engine(), PostgresEngine):
+    if isinstance(_inside_a_transaction("for_update"), PostgresEngine):
         return query.lock_rows(of=(query.table,))
     return query
+
+
+def _inside_a_transaction(helper: str) -> Engine:  # type: ignore[type-arg]
+    """The engine, once sure a transaction is open. Outside one the lock would be a silent
+    no-op: PostgreSQL releases it when the statement ends, SQLite never takes one."""
+    db = engine()
+    if not db.transaction_exists():
+        raise RuntimeError(
+            f"{helper}() was called outside a transaction, where it locks nothing: "
+            "call it inside write_transaction()"
+        )
+    return db
 
 
 async def start() -> None:

@@ -24,6 +24,7 @@ from litestar import Litestar  # noqa: E402
 from litestar.testing import AsyncTestClient  # noqa: E402
 
 from portal import db, jobs  # noqa: E402
+from portal.activity.log import Actor  # noqa: E402
 from portal.app import create_app  # noqa: E402
 from portal.migrate import migrate  # noqa: E402
 from portal.organisations.service import NewMember, add_member, create_organisation  # noqa: E402
@@ -84,6 +85,11 @@ class Member:
     email: str
     tier: Tier
     password: str = PASSWORD
+
+    @property
+    def actor(self) -> Actor:
+        """The member acting outside a request, as the command line and tests do."""
+        return Actor(self.id, self.organisation_id)
 
 
 @dataclass(frozen=True, slots=True)

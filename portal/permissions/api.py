@@ -6,15 +6,14 @@ PUT replaces the whole record (name, description, grants or policies), as a form
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 import msgspec
-from litestar import Request, get, post, put
+from litestar import get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
-from portal.context import request_origin
+from portal.activity.log import Actor
 from portal.errors import InputError, NotFound
 from portal.permissions.principal import Principal
 from portal.permissions.queries import (
@@ -74,22 +73,15 @@ async def list_policies(principal: NamedDependency[Principal]) -> list[PolicyOut
 
 @post("/api/v1/policies", opt=ROLES_FULL, tags=TAGS, summary="Create a permission policy")
 async def create_policy_api(
-    request: Request[Any, Any, Any], principal: NamedDependency[Principal], data: PolicyIn
+    principal: NamedDependency[Principal], actor: NamedDependency[Actor], data: PolicyIn
 ) -> PolicyOut:
-    policy_id = await create_policy(
-        principal.organisation_id,
-        principal.user_id,
-        data.name,
-        data.grants,
-        description=data.description,
-        origin=request_origin(request),
-    )
-    return _policy_out(await _policy_or_404(principal, policy_id))
+    policy_id = await create_policy(actor, data.name, data.grants, description=data.description)
+    return _policy_out(await policy_of(principal.organisation_id, policy_id))
 
 
 @get("/api/v1/policies/{policy_id:uuid}", opt=ROLES_READ, tags=TAGS, summary="One policy")
 async def get_policy(principal: NamedDependency[Principal], policy_id: FromPath[UUID]) -> PolicyOut:
-    return _policy_out(await _policy_or_404(principal, policy_id))
+    return _policy_out(await policy_of(principal.organisation_id, policy_id))
 
 
 @put(
@@ -99,23 +91,17 @@ async def get_policy(principal: NamedDependency[Principal], policy_id: FromPath[
     summary="Replace a policy; its holders get the new access on their next request",
 )
 async def replace_policy(
-    request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
     policy_id: FromPath[UUID],
     data: PolicyIn,
 ) -> PolicyOut:
     # Looked up first: another organisation's id is a 404 whatever the body says.
-    await _policy_or_404(principal, policy_id)
+    await policy_of(principal.organisation_id, policy_id)
     await update_policy(
-        principal.organisation_id,
-        principal.user_id,
-        policy_id,
-        name=data.name,
-        description=data.description,
-        grants=data.grants,
-        origin=request_origin(request),
+        actor, policy_id, name=data.name, description=data.description, grants=data.grants
     )
-    return _policy_out(await _policy_or_404(principal, policy_id))
+    return _policy_out(await policy_of(principal.organisation_id, policy_id))
 
 
 @get("/api/v1/roles", opt=ROLES_READ, tags=TAGS, summary="The organisation's custom roles")
@@ -125,25 +111,18 @@ async def list_roles(principal: NamedDependency[Principal]) -> list[RoleOut]:
 
 @post("/api/v1/roles", opt=ROLES_FULL, tags=TAGS, summary="Create a custom role from policies")
 async def create_role_api(
-    request: Request[Any, Any, Any], principal: NamedDependency[Principal], data: RoleIn
+    principal: NamedDependency[Principal], actor: NamedDependency[Actor], data: RoleIn
 ) -> RoleOut:
     try:
-        role_id = await create_role(
-            principal.organisation_id,
-            principal.user_id,
-            data.name,
-            data.policy_ids,
-            description=data.description,
-            origin=request_origin(request),
-        )
+        role_id = await create_role(actor, data.name, data.policy_ids, description=data.description)
     except NotFound:
         raise InputError(_NO_SUCH_POLICY) from None
-    return _role_out(await _role_or_404(principal, role_id))
+    return _role_out(await role_of(principal.organisation_id, role_id))
 
 
 @get("/api/v1/roles/{role_id:uuid}", opt=ROLES_READ, tags=TAGS, summary="One custom role")
 async def get_role(principal: NamedDependency[Principal], role_id: FromPath[UUID]) -> RoleOut:
-    return _role_out(await _role_or_404(principal, role_id))
+    return _role_out(await role_of(principal.organisation_id, role_id))
 
 
 @put(
@@ -153,45 +132,25 @@ async def get_role(principal: NamedDependency[Principal], role_id: FromPath[UUID
     summary="Replace a role; its holders get the new access on their next request",
 )
 async def replace_role(
-    request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
     role_id: FromPath[UUID],
     data: RoleIn,
 ) -> RoleOut:
-    await _role_or_404(principal, role_id)
+    await role_of(principal.organisation_id, role_id)
     try:
         await update_role(
-            principal.organisation_id,
-            principal.user_id,
-            role_id,
-            name=data.name,
-            description=data.description,
-            policy_ids=data.policy_ids,
-            origin=request_origin(request),
+            actor, role_id, name=data.name, description=data.description, policy_ids=data.policy_ids
         )
     except NotFound as missing:
         if missing.what != "policy":
             raise
         raise InputError(_NO_SUCH_POLICY) from None
-    return _role_out(await _role_or_404(principal, role_id))
+    return _role_out(await role_of(principal.organisation_id, role_id))
 
 
 # A policy id of another organisation gets exactly the answer of one that never existed.
 _NO_SUCH_POLICY = {"policy_ids": "One of the policy ids does not exist."}
-
-
-async def _policy_or_404(principal: Principal, policy_id: UUID) -> PolicyView:
-    policy = await policy_of(principal.organisation_id, policy_id)
-    if policy is None:
-        raise NotFound("policy")
-    return policy
-
-
-async def _role_or_404(principal: Principal, role_id: UUID) -> RoleView:
-    role = await role_of(principal.organisation_id, role_id)
-    if role is None:
-        raise NotFound("role")
-    return role
 
 
 def _policy_out(policy: PolicyView) -> PolicyOut:

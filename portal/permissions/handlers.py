@@ -14,7 +14,7 @@ from litestar.exceptions import ClientException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from portal.context import request_origin
+from portal.activity.log import Actor
 from portal.errors import NotFound
 from portal.pages import page
 from portal.permissions.model import (
@@ -123,18 +123,13 @@ async def new_policy_page(
 
 @post("/settings/policies", opt=ROLES_FULL, include_in_schema=False)
 async def create_policy_page(
-    request: Request[Any, Any, Any], principal: NamedDependency[Principal]
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
 ) -> Response[Any]:
     sent = PolicyForm.sent(await request.form())
     try:
-        policy_id = await create_policy(
-            principal.organisation_id,
-            principal.user_id,
-            sent.name,
-            sent.levels,
-            description=sent.description,
-            origin=request_origin(request),
-        )
+        policy_id = await create_policy(actor, sent.name, sent.levels, description=sent.description)
     except PermissionChangeError as error:
         return _policy_page(request, principal, sent, errors=error.errors)
     return Redirect(f"/settings/policies/{policy_id}?notice=created", status_code=303)
@@ -147,7 +142,7 @@ async def policy_page(
     policy_id: FromPath[UUID],
     notice: FromQuery[str | None] = None,
 ) -> Template:
-    policy = await _policy_or_404(principal, policy_id)
+    policy = await policy_of(principal.organisation_id, policy_id)
     return _policy_page(
         request,
         principal,
@@ -162,20 +157,15 @@ async def policy_page(
 async def save_policy_page(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
     policy_id: FromPath[UUID],
 ) -> Response[Any]:
     # Looked up before the form is judged: another organisation's id is a 404, never a 422.
-    policy = await _policy_or_404(principal, policy_id)
+    policy = await policy_of(principal.organisation_id, policy_id)
     sent = PolicyForm.sent(await request.form())
     try:
         await update_policy(
-            principal.organisation_id,
-            principal.user_id,
-            policy_id,
-            name=sent.name,
-            description=sent.description,
-            grants=sent.levels,
-            origin=request_origin(request),
+            actor, policy_id, name=sent.name, description=sent.description, grants=sent.levels
         )
     except PermissionChangeError as error:
         return _policy_page(
@@ -198,21 +188,16 @@ async def new_role_page(
 
 @post("/settings/roles", opt=ROLES_FULL, include_in_schema=False)
 async def create_role_page(
-    request: Request[Any, Any, Any], principal: NamedDependency[Principal]
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
 ) -> Response[Any]:
     sent = RoleForm.sent(await request.form())
     policy_ids = _uuids(sent.policy_ids)
     if policy_ids is None:
         return await _role_page(request, principal, sent, errors=_NO_SUCH_POLICY)
     try:
-        role_id = await create_role(
-            principal.organisation_id,
-            principal.user_id,
-            sent.name,
-            policy_ids,
-            description=sent.description,
-            origin=request_origin(request),
-        )
+        role_id = await create_role(actor, sent.name, policy_ids, description=sent.description)
     except NotFound:
         return await _role_page(request, principal, sent, errors=_NO_SUCH_POLICY)
     except PermissionChangeError as error:
@@ -241,7 +226,7 @@ async def role_page(
     role_id: FromPath[UUID],
     notice: FromQuery[str | None] = None,
 ) -> Template:
-    role = await _role_or_404(principal, role_id)
+    role = await role_of(principal.organisation_id, role_id)
     return await _role_page(
         request, principal, RoleForm.of(role), role=role, notice=ROLE_NOTICES.get(notice or "")
     )
@@ -249,22 +234,19 @@ async def role_page(
 
 @post("/settings/roles/{role_id:uuid}", opt=ROLES_FULL, include_in_schema=False)
 async def save_role_page(
-    request: Request[Any, Any, Any], principal: NamedDependency[Principal], role_id: FromPath[UUID]
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    actor: NamedDependency[Actor],
+    role_id: FromPath[UUID],
 ) -> Response[Any]:
-    role = await _role_or_404(principal, role_id)
+    role = await role_of(principal.organisation_id, role_id)
     sent = RoleForm.sent(await request.form())
     policy_ids = _uuids(sent.policy_ids)
     if policy_ids is None:
         return await _role_page(request, principal, sent, errors=_NO_SUCH_POLICY, role=role)
     try:
         await update_role(
-            principal.organisation_id,
-            principal.user_id,
-            role_id,
-            name=sent.name,
-            description=sent.description,
-            policy_ids=policy_ids,
-            origin=request_origin(request),
+            actor, role_id, name=sent.name, description=sent.description, policy_ids=policy_ids
         )
     except NotFound as missing:
         if missing.what != "policy":
@@ -327,20 +309,6 @@ async def _role_page(
         notice=notice,
         can_change=_can_change(principal),
     )
-
-
-async def _policy_or_404(principal: Principal, policy_id: UUID) -> PolicyView:
-    policy = await policy_of(principal.organisation_id, policy_id)
-    if policy is None:
-        raise NotFound("policy")
-    return policy
-
-
-async def _role_or_404(principal: Principal, role_id: UUID) -> RoleView:
-    role = await role_of(principal.organisation_id, role_id)
-    if role is None:
-        raise NotFound("role")
-    return role
 
 
 def _can_change(principal: Principal) -> bool:

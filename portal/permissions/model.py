@@ -125,7 +125,28 @@ def validate_grant(area: str, level: str) -> tuple[Area, Level]:
     return parsed_area, parsed_level
 
 
-def validate_grants(grants: Mapping[str, str]) -> dict[Area, Level]:
+def parse_grants(grants: Mapping[str, str]) -> tuple[dict[Area, Level], dict[str, str]]:
+    """A policy's area→level grants, and a message for each refused field: ``grants`` for
+    their number or an unknown area, ``grants.<area>`` for a level the area does not know.
+    A "none" grant grants nothing, so it is left out."""
     if len(grants) > MAX_GRANTS_PER_POLICY:
-        raise ValueError(f"a policy holds at most {MAX_GRANTS_PER_POLICY} grants")
-    return dict(validate_grant(area, level) for area, level in grants.items())
+        return {}, {"grants": f"A policy holds at most {MAX_GRANTS_PER_POLICY} grants."}
+    parsed: dict[Area, Level] = {}
+    errors: dict[str, str] = {}
+    for area, level in grants.items():
+        try:
+            parsed_area, parsed_level = validate_grant(area, level)
+        except ValueError as error:
+            field = f"grants.{area}" if area in _AREA_NAMES else "grants"
+            errors.setdefault(field, _sentence(str(error)))
+            continue
+        if parsed_level is not Level.NONE:
+            parsed[parsed_area] = parsed_level
+    return parsed, errors
+
+
+_AREA_NAMES = frozenset(area.value for area in Area)
+
+
+def _sentence(message: str) -> str:
+    return message[:1].upper() + message[1:] + "."

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from portal.errors import NotFound
 from portal.permissions.model import Area, Grants, Level
 from portal.permissions.resolve import role_levels
 from portal.permissions.tables import PermissionPolicy, PolicyGrant, Role, RolePolicy
@@ -61,7 +62,8 @@ async def policies_of(
     return [_policy(row, grants) for row in rows]
 
 
-async def policy_of(organisation_id: UUID, policy_id: UUID) -> PolicyView | None:
+async def policy_of(organisation_id: UUID, policy_id: UUID) -> PolicyView:
+    """One policy of the organisation; another organisation's id is NotFound, as a missing one."""
     row = (
         await PermissionPolicy.select(*_POLICY_COLUMNS)
         .where(
@@ -70,7 +72,7 @@ async def policy_of(organisation_id: UUID, policy_id: UUID) -> PolicyView | None
         .first()
     )
     if row is None:
-        return None
+        raise NotFound("policy")
     return _policy(row, await _grants_where(PolicyGrant.policy == policy_id))
 
 
@@ -104,14 +106,15 @@ async def roles_of(
     return _roles(rows, links, policies)
 
 
-async def role_of(organisation_id: UUID, role_id: UUID) -> RoleView | None:
+async def role_of(organisation_id: UUID, role_id: UUID) -> RoleView:
+    """One custom role of the organisation; another organisation's id is NotFound."""
     row = (
         await Role.select(*_ROLE_COLUMNS)
         .where((Role.id == role_id) & (Role.organisation == organisation_id))
         .first()
     )
     if row is None:
-        return None
+        raise NotFound("role")
     links = await RolePolicy.select(RolePolicy.role, RolePolicy.policy).where(
         RolePolicy.role == role_id
     )

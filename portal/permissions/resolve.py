@@ -89,12 +89,3 @@ def allows(levels: Mapping[Area, Level], area: Area, required: Level) -> bool:
 
 def service_scope(tier: Tier) -> Scope:
     return TIER_SCOPE[tier]
-
-
-def may_see_service(
-    scope: Scope, services_level: Level, principal_id: object, contact_id: object
-) -> bool:
-    """Object-level rule for services; queries apply the same condition in SQL."""
-    if services_level < Level.READ:
-        return False
-    return scope is Scope.ORGANISATION or contact_id == principal_id

@@ -8,29 +8,18 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from uuid import UUID
 
-from portal.activity.log import RequestOrigin, log_action
+from portal.activity.log import Actor, log_action
 from portal.db import UNIQUE_VIOLATIONS, write_transaction
 from portal.errors import NotFound, Refusal
 from portal.organisations.tables import Organisation
-from portal.permissions.model import (
-    MAX_GRANTS_PER_POLICY,
-    MAX_POLICIES_PER_ROLE,
-    Area,
-    Level,
-    OverrideKind,
-    validate_grant,
-)
-from portal.permissions.tables import PermissionPolicy, PolicyGrant, Role, RolePolicy, UserRole
-from portal.users.tables import User, UserOverride
+from portal.permissions.model import MAX_POLICIES_PER_ROLE, Area, Level, parse_grants
+from portal.permissions.tables import PermissionPolicy, PolicyGrant, Role, RolePolicy
 
 MAX_ROLE_NAME = 100
 MAX_DESCRIPTION = 500
 # A description is free text over several lines; every other control character is refused
 # (PostgreSQL cannot even store NUL).
 _DESCRIPTION_CONTROLS_ALLOWED = {"\n", "\t"}
-# Changes made outside a request (command line, tests) have no address to record.
-NO_ORIGIN = RequestOrigin()
-_AREA_NAMES = frozenset(area.value for area in Area)
 
 
 class PermissionChangeError(Refusal):
@@ -41,32 +30,27 @@ class PermissionChangeError(Refusal):
 
 
 async def create_policy(
-    organisation_id: UUID,
-    actor_id: UUID | None,
-    name: str,
-    grants: Mapping[str, str],
-    *,
-    description: str = "",
-    origin: RequestOrigin = NO_ORIGIN,
+    actor: Actor, name: str, grants: Mapping[str, str], *, description: str = ""
 ) -> UUID:
     errors: dict[str, str] = {}
     name = _check_name(name, errors)
     description = _check_description(description, errors)
-    parsed = _check_grants(grants, errors)
+    parsed, grant_errors = parse_grants(grants)
+    errors.update(grant_errors)
     _refuse(errors)
     try:
         async with write_transaction():
-            await _refuse_duplicate_name("policy", organisation_id, name)
+            await _refuse_duplicate_name("policy", actor.organisation_id, name)
             policy = PermissionPolicy(
-                organisation=organisation_id, name=name, description=description
+                organisation=actor.organisation_id, name=name, description=description
             )
             await policy.save()
             await _write_grants(policy.id, parsed)
             await log_action(
                 "policy.created",
-                organisation_id=organisation_id,
-                actor_id=actor_id,
-                origin=origin,
+                organisation_id=actor.organisation_id,
+                actor_id=actor.user_id,
+                origin=actor.origin,
                 data={"policy": name, "after": _policy_state(name, description, parsed)},
             )
     except UNIQUE_VIOLATIONS:
@@ -76,43 +60,56 @@ async def create_policy(
 
 
 async def update_policy(
-    organisation_id: UUID,
-    actor_id: UUID | None,
-    policy_id: UUID,
-    *,
-    name: str,
-    description: str,
-    grants: Mapping[str, str],
-    origin: RequestOrigin = NO_ORIGIN,
+    actor: Actor, policy_id: UUID, *, name: str, description: str, grants: Mapping[str, str]
 ) -> None:
     """Rename, describe and replace the grants of a policy: every holder of a role that uses
-    it gets the new access on their next request."""
+    it gets the new access on their next request. A save that changes nothing writes, bumps
+    and logs nothing."""
     errors: dict[str, str] = {}
     name = _check_name(name, errors)
     description = _check_description(description, errors)
-    parsed = _check_grants(grants, errors)
+    parsed, grant_errors = parse_grants(grants)
+    errors.update(grant_errors)
     _refuse(errors)
-    await _change_policy(organisation_id, actor_id, policy_id, parsed, name, description, origin)
-
-
-async def set_policy_grants(
-    organisation_id: UUID, actor_id: UUID | None, policy_id: UUID, grants: Mapping[str, str]
-) -> None:
-    """Replace a policy's grants only, keeping its name and description."""
-    errors: dict[str, str] = {}
-    parsed = _check_grants(grants, errors)
-    _refuse(errors)
-    await _change_policy(organisation_id, actor_id, policy_id, parsed)
+    try:
+        async with write_transaction():
+            policy = (
+                await PermissionPolicy.select(PermissionPolicy.name, PermissionPolicy.description)
+                .where(
+                    (PermissionPolicy.id == policy_id)
+                    & (PermissionPolicy.organisation == actor.organisation_id)
+                )
+                .first()
+            )
+            if policy is None:
+                raise NotFound("policy")
+            await _refuse_duplicate_name("policy", actor.organisation_id, name, except_id=policy_id)
+            before = _policy_state(
+                policy["name"], policy["description"], await _stored_grants(policy_id)
+            )
+            after = _policy_state(name, description, parsed)
+            if before == after:
+                return
+            await PermissionPolicy.update(
+                {PermissionPolicy.name: name, PermissionPolicy.description: description}
+            ).where(PermissionPolicy.id == policy_id)
+            await PolicyGrant.delete().where(PolicyGrant.policy == policy_id)
+            await _write_grants(policy_id, parsed)
+            # Every holder of every role using this policy: one organisation-wide bump.
+            await _bump_organisation(actor.organisation_id)
+            await log_action(
+                "policy.changed",
+                organisation_id=actor.organisation_id,
+                actor_id=actor.user_id,
+                origin=actor.origin,
+                data={"policy": name, "before": before, "after": after},
+            )
+    except UNIQUE_VIOLATIONS:
+        raise _duplicate("policy", name) from None
 
 
 async def create_role(
-    organisation_id: UUID,
-    actor_id: UUID | None,
-    name: str,
-    policy_ids: Iterable[UUID],
-    *,
-    description: str = "",
-    origin: RequestOrigin = NO_ORIGIN,
+    actor: Actor, name: str, policy_ids: Iterable[UUID], *, description: str = ""
 ) -> UUID:
     errors: dict[str, str] = {}
     name = _check_name(name, errors)
@@ -121,16 +118,16 @@ async def create_role(
     _refuse(errors)
     try:
         async with write_transaction():
-            policy_names = await _require_policies(organisation_id, wanted)
-            await _refuse_duplicate_name("role", organisation_id, name)
-            role = Role(organisation=organisation_id, name=name, description=description)
+            policy_names = await _require_policies(actor.organisation_id, wanted)
+            await _refuse_duplicate_name("role", actor.organisation_id, name)
+            role = Role(organisation=actor.organisation_id, name=name, description=description)
             await role.save()
             await _link_policies(role.id, wanted)
             await log_action(
                 "role.created",
-                organisation_id=organisation_id,
-                actor_id=actor_id,
-                origin=origin,
+                organisation_id=actor.organisation_id,
+                actor_id=actor.user_id,
+                origin=actor.origin,
                 data={"role": name, "after": _role_state(name, description, policy_names)},
             )
     except UNIQUE_VIOLATIONS:
@@ -139,14 +136,7 @@ async def create_role(
 
 
 async def update_role(
-    organisation_id: UUID,
-    actor_id: UUID | None,
-    role_id: UUID,
-    *,
-    name: str,
-    description: str,
-    policy_ids: Iterable[UUID],
-    origin: RequestOrigin = NO_ORIGIN,
+    actor: Actor, role_id: UUID, *, name: str, description: str, policy_ids: Iterable[UUID]
 ) -> None:
     """Rename, describe and choose the policies of a role: its holders get the new access
     (and see the new name) on their next request. A save that changes nothing writes nothing."""
@@ -159,13 +149,13 @@ async def update_role(
         async with write_transaction():
             role = (
                 await Role.select(Role.name, Role.description)
-                .where((Role.id == role_id) & (Role.organisation == organisation_id))
+                .where((Role.id == role_id) & (Role.organisation == actor.organisation_id))
                 .first()
             )
             if role is None:
                 raise NotFound("role")
-            policy_names = await _require_policies(organisation_id, wanted)
-            await _refuse_duplicate_name("role", organisation_id, name, except_id=role_id)
+            policy_names = await _require_policies(actor.organisation_id, wanted)
+            await _refuse_duplicate_name("role", actor.organisation_id, name, except_id=role_id)
             linked = {
                 link["policy"]
                 for link in await RolePolicy.select(RolePolicy.policy).where(
@@ -174,18 +164,18 @@ async def update_role(
             }
             if (role["name"], role["description"], linked) == (name, description, set(wanted)):
                 return
-            before_names = await _policy_names(organisation_id, linked)
+            before_names = await _policy_names(actor.organisation_id, linked)
             await Role.update({Role.name: name, Role.description: description}).where(
                 Role.id == role_id
             )
             await RolePolicy.delete().where(RolePolicy.role == role_id)
             await _link_policies(role_id, wanted)
-            await _bump_organisation(organisation_id)
+            await _bump_organisation(actor.organisation_id)
             await log_action(
                 "role.changed",
-                organisation_id=organisation_id,
-                actor_id=actor_id,
-                origin=origin,
+                organisation_id=actor.organisation_id,
+                actor_id=actor.user_id,
+                origin=actor.origin,
                 data={
                     "role": name,
                     "before": _role_state(role["name"], role["description"], before_names),
@@ -194,109 +184,6 @@ async def update_role(
             )
     except UNIQUE_VIOLATIONS:
         raise _duplicate("role", name) from None
-
-
-async def assign_role(
-    organisation_id: UUID, actor_id: UUID | None, user_id: UUID, role_id: UUID
-) -> None:
-    async with write_transaction():
-        await _require_user(organisation_id, user_id)
-        if not await Role.exists().where(
-            (Role.id == role_id) & (Role.organisation == organisation_id)
-        ):
-            raise NotFound("role")
-        if not await UserRole.exists().where(
-            (UserRole.user == user_id) & (UserRole.role == role_id)
-        ):
-            await UserRole(user=user_id, role=role_id).save()
-            await _bump_user(user_id)
-            await log_action(
-                "user.role_added",
-                organisation_id=organisation_id,
-                actor_id=actor_id,
-                subject_id=user_id,
-                data={"role": str(role_id)},
-            )
-
-
-async def set_override(
-    organisation_id: UUID,
-    actor_id: UUID | None,
-    user_id: UUID,
-    area: Area,
-    kind: OverrideKind,
-    level: Level | None,
-) -> None:
-    """Set (or with level None, remove) a user's grant or restriction in one area."""
-    async with write_transaction():
-        await _require_user(organisation_id, user_id)
-        await UserOverride.delete().where(
-            (UserOverride.user == user_id)
-            & (UserOverride.area == area.value)
-            & (UserOverride.kind == kind.value)
-        )
-        if level is not None:
-            await UserOverride(
-                user=user_id, area=area.value, kind=kind.value, level=level.label
-            ).save()
-        await _bump_user(user_id)
-        await log_action(
-            "user.override_set",
-            organisation_id=organisation_id,
-            actor_id=actor_id,
-            subject_id=user_id,
-            data={"area": area.value, "kind": kind.value, "level": level.label if level else None},
-        )
-
-
-async def _change_policy(
-    organisation_id: UUID,
-    actor_id: UUID | None,
-    policy_id: UUID,
-    grants: Mapping[Area, Level],
-    name: str | None = None,
-    description: str | None = None,
-    origin: RequestOrigin = NO_ORIGIN,
-) -> None:
-    """The one write path of a policy edit; a name or description of None is kept.
-    An edit that changes nothing writes, bumps and logs nothing."""
-    try:
-        async with write_transaction():
-            policy = (
-                await PermissionPolicy.select(PermissionPolicy.name, PermissionPolicy.description)
-                .where(
-                    (PermissionPolicy.id == policy_id)
-                    & (PermissionPolicy.organisation == organisation_id)
-                )
-                .first()
-            )
-            if policy is None:
-                raise NotFound("policy")
-            new_name = policy["name"] if name is None else name
-            new_description = policy["description"] if description is None else description
-            await _refuse_duplicate_name("policy", organisation_id, new_name, except_id=policy_id)
-            before = _policy_state(
-                policy["name"], policy["description"], await _stored_grants(policy_id)
-            )
-            after = _policy_state(new_name, new_description, grants)
-            if before == after:
-                return
-            await PermissionPolicy.update(
-                {PermissionPolicy.name: new_name, PermissionPolicy.description: new_description}
-            ).where(PermissionPolicy.id == policy_id)
-            await PolicyGrant.delete().where(PolicyGrant.policy == policy_id)
-            await _write_grants(policy_id, grants)
-            # Every holder of every role using this policy: one organisation-wide bump.
-            await _bump_organisation(organisation_id)
-            await log_action(
-                "policy.changed",
-                organisation_id=organisation_id,
-                actor_id=actor_id,
-                origin=origin,
-                data={"policy": new_name, "before": before, "after": after},
-            )
-    except UNIQUE_VIOLATIONS:
-        raise _duplicate("policy", name or "") from None
 
 
 def _check_name(name: str, errors: dict[str, str]) -> str:
@@ -328,34 +215,12 @@ def _has_control_characters(text: str, allowed: set[str] | None = None) -> bool:
     return any(unicodedata.category(char) == "Cc" and char not in (allowed or ()) for char in text)
 
 
-def _check_grants(grants: Mapping[str, str], errors: dict[str, str]) -> dict[Area, Level]:
-    """Parse area→level grants; a "none" grant grants nothing, so it is not stored."""
-    if len(grants) > MAX_GRANTS_PER_POLICY:
-        errors["grants"] = f"A policy holds at most {MAX_GRANTS_PER_POLICY} grants."
-        return {}
-    parsed: dict[Area, Level] = {}
-    for area, level in grants.items():
-        try:
-            parsed_area, parsed_level = validate_grant(area, level)
-        except ValueError as error:
-            field = f"grants.{area}" if area in _AREA_NAMES else "grants"
-            errors.setdefault(field, _sentence(str(error)))
-            continue
-        if parsed_level is not Level.NONE:
-            parsed[parsed_area] = parsed_level
-    return parsed
-
-
 def _check_policy_ids(policy_ids: Iterable[UUID], errors: dict[str, str]) -> list[UUID]:
     unique = list(dict.fromkeys(policy_ids))
     if len(unique) > MAX_POLICIES_PER_ROLE:
         errors["policy_ids"] = f"A role can use at most {MAX_POLICIES_PER_ROLE} policies."
         return []
     return unique
-
-
-def _sentence(message: str) -> str:
-    return message[:1].upper() + message[1:] + "."
 
 
 def _refuse(errors: Mapping[str, str]) -> None:
@@ -433,17 +298,6 @@ async def _write_grants(policy_id: UUID, grants: Mapping[Area, Level]) -> None:
                 for a, lv in grants.items()
             )
         )
-
-
-async def _require_user(organisation_id: UUID, user_id: UUID) -> None:
-    if not await User.exists().where((User.id == user_id) & (User.organisation == organisation_id)):
-        raise NotFound("user")
-
-
-async def _bump_user(user_id: UUID) -> None:
-    await User.update({User.permissions_version: User.permissions_version + 1}).where(
-        User.id == user_id
-    )
 
 
 async def _bump_organisation(organisation_id: UUID) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import uuid4
+
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -10,13 +12,13 @@ from portal.errors import NotFound
 from portal.permissions.model import Area, Level, OverrideKind
 from portal.permissions.service import (
     PermissionChangeError,
-    assign_role,
     create_policy,
     create_role,
-    set_override,
-    set_policy_grants,
+    update_policy,
 )
-from portal.permissions.tables import PermissionPolicy
+from portal.permissions.tables import PermissionPolicy, UserRole
+from portal.users.service import ChangeError, UserChanges, change_user
+from portal.users.tables import UserOverride
 from tests.conftest import Tenant, sign_in
 
 
@@ -32,14 +34,16 @@ async def test_a_role_raises_access_and_a_policy_edit_reaches_holders_next_reque
 ) -> None:
     await sign_in(client, acme.user.email)
     assert (await _levels(client))["activity_log"] == "none"
-    policy = await create_policy(acme.id, acme.admin.id, "Auditors", {"activity_log": "read"})
-    role = await create_role(acme.id, acme.admin.id, "Auditor", [policy])
-    await assign_role(acme.id, acme.admin.id, acme.user.id, role)
+    policy = await create_policy(acme.admin.actor, "Auditors", {"activity_log": "read"})
+    role = await create_role(acme.admin.actor, "Auditor", [policy])
+    await change_user(acme.admin.actor, acme.user.id, UserChanges(role_ids=[role]))
     assert (await _levels(client))["activity_log"] == "read"
     assert (await client.get("/settings/activity")).status_code == 200
     assert (await client.get("/api/v1/me")).json()["roles"] == ["Auditor"]
 
-    await set_policy_grants(acme.id, acme.admin.id, policy, {"users": "read"})
+    await update_policy(
+        acme.admin.actor, policy, name="Auditors", description="", grants={"users": "read"}
+    )
     levels = await _levels(client)
     assert levels["activity_log"] == "none"
     assert levels["users"] == "read"
@@ -49,36 +53,50 @@ async def test_a_role_raises_access_and_a_policy_edit_reaches_holders_next_reque
 async def test_a_restriction_wins_over_the_tier_and_any_role(
     client: AsyncTestClient[Litestar], acme: Tenant
 ) -> None:
+    # The admin tier and a role both grant the activity log in full; the restriction caps it.
+    policy = await create_policy(acme.admin.actor, "Log keepers", {"activity_log": "full"})
+    role = await create_role(acme.admin.actor, "Log keeper", [policy])
+    restricted = {Area.ACTIVITY_LOG: (OverrideKind.RESTRICT, Level.NONE)}
+    await change_user(
+        acme.admin.actor, acme.admin.id, UserChanges(role_ids=[role], overrides=restricted)
+    )
     await sign_in(client, acme.admin.email)
-    await set_override(
-        acme.id, acme.admin.id, acme.admin.id, Area.ACTIVITY_LOG, OverrideKind.RESTRICT, Level.NONE
-    )
-    await set_override(
-        acme.id, acme.admin.id, acme.admin.id, Area.ACTIVITY_LOG, OverrideKind.GRANT, Level.FULL
-    )
+    assert (await client.get("/api/v1/me")).json()["roles"] == ["Log keeper"]
     assert (await _levels(client))["activity_log"] == "none"
     assert (await client.get("/settings/activity")).status_code == 403
-    await set_override(
-        acme.id, acme.admin.id, acme.admin.id, Area.ACTIVITY_LOG, OverrideKind.RESTRICT, None
+    await change_user(
+        acme.admin.actor, acme.admin.id, UserChanges(overrides={Area.ACTIVITY_LOG: None})
     )
+    assert (await _levels(client))["activity_log"] == "full"
     assert (await client.get("/settings/activity")).status_code == 200
 
 
 async def test_another_tenants_ids_are_not_found(acme: Tenant, globex: Tenant) -> None:
-    globex_policy = await create_policy(globex.id, globex.admin.id, "Theirs", {"users": "read"})
+    globex_policy = await create_policy(globex.admin.actor, "Theirs", {"users": "read"})
     with pytest.raises(NotFound):
-        await create_role(acme.id, acme.admin.id, "Stolen", [globex_policy])
-    globex_role = await create_role(globex.id, globex.admin.id, "Theirs", [globex_policy])
+        await create_role(acme.admin.actor, "Stolen", [globex_policy])
+    globex_role = await create_role(globex.admin.actor, "Theirs", [globex_policy])
+    # Another organisation's role is refused exactly as a role that does not exist.
+    refusals = []
+    for role in (globex_role, uuid4()):
+        with pytest.raises(ChangeError) as refused:
+            await change_user(acme.admin.actor, acme.user.id, UserChanges(role_ids=[role]))
+        refusals.append(refused.value.errors)
+    assert refusals[0] == refusals[1] == {"roles": "Choose roles of this organisation."}
+    assert await UserRole.count() == 0
     with pytest.raises(NotFound):
-        await assign_role(acme.id, acme.admin.id, acme.user.id, globex_role)
+        await change_user(acme.admin.actor, globex.user.id, UserChanges(role_ids=[globex_role]))
     with pytest.raises(NotFound):
-        await assign_role(acme.id, acme.admin.id, globex.user.id, globex_role)
-    with pytest.raises(NotFound):
-        await set_policy_grants(acme.id, acme.admin.id, globex_policy, {"users": "full"})
-    with pytest.raises(NotFound):
-        await set_override(
-            acme.id, acme.admin.id, globex.user.id, Area.USERS, OverrideKind.GRANT, Level.FULL
+        await update_policy(
+            acme.admin.actor, globex_policy, name="Theirs", description="", grants={"users": "full"}
         )
+    with pytest.raises(NotFound):
+        await change_user(
+            acme.admin.actor,
+            globex.user.id,
+            UserChanges(overrides={Area.USERS: (OverrideKind.GRANT, Level.FULL)}),
+        )
+    assert await UserRole.count() == 0 and await UserOverride.count() == 0
 
 
 async def test_bad_grants_are_refused_and_change_nothing(acme: Tenant) -> None:
@@ -90,22 +108,22 @@ async def test_bad_grants_are_refused_and_change_nothing(acme: Tenant) -> None:
     ]
     for grants in bad:
         with pytest.raises(PermissionChangeError):
-            await create_policy(acme.id, acme.admin.id, "Bad", grants)
+            await create_policy(acme.admin.actor, "Bad", grants)
     with pytest.raises(PermissionChangeError):
-        await create_policy(acme.id, acme.admin.id, "x" * 10_000, {})
+        await create_policy(acme.admin.actor, "x" * 10_000, {})
     assert await PermissionPolicy.count() == 0
-    await create_policy(acme.id, acme.admin.id, "Good", {"approvals": "approve"})
+    await create_policy(acme.admin.actor, "Good", {"approvals": "approve"})
     with pytest.raises(PermissionChangeError, match="already exists"):
-        await create_policy(acme.id, acme.admin.id, " Good ", {})
+        await create_policy(acme.admin.actor, " Good ", {})
 
 
 async def test_roles_page_shows_tiers_and_only_this_organisations_roles(
     client: AsyncTestClient[Litestar], acme: Tenant, globex: Tenant
 ) -> None:
-    policy = await create_policy(acme.id, acme.admin.id, "Auditors", {"activity_log": "read"})
-    await create_role(acme.id, acme.admin.id, "Auditor", [policy])
-    other = await create_policy(globex.id, globex.admin.id, "Globex secret", {"users": "read"})
-    await create_role(globex.id, globex.admin.id, "Globex role", [other])
+    policy = await create_policy(acme.admin.actor, "Auditors", {"activity_log": "read"})
+    await create_role(acme.admin.actor, "Auditor", [policy])
+    other = await create_policy(globex.admin.actor, "Globex secret", {"users": "read"})
+    await create_role(globex.admin.actor, "Globex role", [other])
     await sign_in(client, acme.admin.email)
     page = await client.get("/settings/roles")
     assert page.status_code == 200

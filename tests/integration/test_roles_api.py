@@ -11,8 +11,9 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from portal.activity.tables import ActivityEvent
-from portal.permissions.service import assign_role, create_policy, create_role
+from portal.permissions.service import create_policy, create_role
 from portal.permissions.tables import PermissionPolicy, PolicyGrant, Role, RolePolicy
+from portal.users.service import UserChanges, change_user
 from tests.conftest import BASE_URL, Tenant, sign_in
 
 
@@ -91,10 +92,8 @@ async def test_admin_creates_reads_and_replaces_policies(
 async def test_admin_creates_reads_and_replaces_roles_with_their_effective_permissions(
     client: AsyncTestClient[Litestar], acme: Tenant
 ) -> None:
-    readers = await create_policy(
-        acme.id, acme.admin.id, "Readers", {"orders": "read", "users": "read"}
-    )
-    buyers = await create_policy(acme.id, acme.admin.id, "Buyers", {"orders": "full"})
+    readers = await create_policy(acme.admin.actor, "Readers", {"orders": "read", "users": "read"})
+    buyers = await create_policy(acme.admin.actor, "Buyers", {"orders": "full"})
     await sign_in(client, acme.admin.email)
     created = await send(
         client,
@@ -138,9 +137,9 @@ async def _me(client: AsyncTestClient[Litestar]) -> dict[str, Any]:
 async def test_a_holder_gains_and_loses_access_on_the_next_request_after_an_edit(
     client: AsyncTestClient[Litestar], app: Litestar, acme: Tenant
 ) -> None:
-    policy = await create_policy(acme.id, acme.admin.id, "Auditors", {})
-    role = await create_role(acme.id, acme.admin.id, "Auditor", [policy])
-    await assign_role(acme.id, acme.admin.id, acme.user.id, role)
+    policy = await create_policy(acme.admin.actor, "Auditors", {})
+    role = await create_role(acme.admin.actor, "Auditor", [policy])
+    await change_user(acme.admin.actor, acme.user.id, UserChanges(role_ids=[role]))
     await sign_in(client, acme.admin.email)
     async with AsyncTestClient(app, base_url=BASE_URL) as holder:
         await sign_in(holder, acme.user.email)
@@ -165,7 +164,7 @@ async def test_a_holder_gains_and_loses_access_on_the_next_request_after_an_edit
         assert (await holder.get("/settings/activity")).status_code == 403
 
         # A role edit reaches holders the same way: a new name and a new policy.
-        other = await create_policy(acme.id, acme.admin.id, "Log", {"activity_log": "read"})
+        other = await create_policy(acme.admin.actor, "Log", {"activity_log": "read"})
         renamed = await send(
             client,
             "PUT",
@@ -181,8 +180,8 @@ async def test_a_holder_gains_and_loses_access_on_the_next_request_after_an_edit
 async def test_manager_and_user_get_403_on_every_call_and_nothing_changes(
     who: str, client: AsyncTestClient[Litestar], acme: Tenant
 ) -> None:
-    policy = await create_policy(acme.id, acme.admin.id, "Auditors", {"activity_log": "read"})
-    role = await create_role(acme.id, acme.admin.id, "Auditor", [policy])
+    policy = await create_policy(acme.admin.actor, "Auditors", {"activity_log": "read"})
+    role = await create_role(acme.admin.actor, "Auditor", [policy])
     before = await snapshot()
     await sign_in(client, getattr(acme, who).email)
     calls = [
@@ -214,10 +213,10 @@ async def test_changes_without_the_csrf_header_are_refused(
 async def test_another_organisations_ids_are_not_found_and_nothing_changes(
     client: AsyncTestClient[Litestar], acme: Tenant, globex: Tenant
 ) -> None:
-    theirs = await create_policy(globex.id, globex.admin.id, "Theirs", {"users": "read"})
-    their_role = await create_role(globex.id, globex.admin.id, "Their role", [theirs])
-    mine = await create_policy(acme.id, acme.admin.id, "Mine", {"orders": "read"})
-    my_role = await create_role(acme.id, acme.admin.id, "My role", [mine])
+    theirs = await create_policy(globex.admin.actor, "Theirs", {"users": "read"})
+    their_role = await create_role(globex.admin.actor, "Their role", [theirs])
+    mine = await create_policy(acme.admin.actor, "Mine", {"orders": "read"})
+    my_role = await create_role(acme.admin.actor, "My role", [mine])
     before = await snapshot()
     await sign_in(client, acme.admin.email)
     unknown = uuid4()
@@ -291,7 +290,7 @@ BAD_POLICIES: list[tuple[Any, int, str, str]] = [
 async def test_bad_policy_bodies_get_a_clear_structured_error_and_change_nothing(
     client: AsyncTestClient[Litestar], acme: Tenant
 ) -> None:
-    existing = await create_policy(acme.id, acme.admin.id, "Existing", {"users": "read"})
+    existing = await create_policy(acme.admin.actor, "Existing", {"users": "read"})
     before = await snapshot()
     await sign_in(client, acme.admin.email)
     for url, method in (("/api/v1/policies", "POST"), (f"/api/v1/policies/{existing}", "PUT")):
@@ -321,9 +320,9 @@ async def test_bad_policy_bodies_get_a_clear_structured_error_and_change_nothing
 async def test_bad_role_bodies_get_a_clear_structured_error_and_change_nothing(
     client: AsyncTestClient[Litestar], acme: Tenant
 ) -> None:
-    policy = await create_policy(acme.id, acme.admin.id, "Existing", {"users": "read"})
-    role = await create_role(acme.id, acme.admin.id, "Existing role", [policy])
-    await create_role(acme.id, acme.admin.id, "Other role", [])
+    policy = await create_policy(acme.admin.actor, "Existing", {"users": "read"})
+    role = await create_role(acme.admin.actor, "Existing role", [policy])
+    await create_role(acme.admin.actor, "Other role", [])
     before = await snapshot()
     await sign_in(client, acme.admin.email)
     bad: list[tuple[Any, int, str, str]] = [

@@ -15,8 +15,9 @@ from litestar.testing import AsyncTestClient
 from portal.activity.tables import ActivityEvent
 from portal.permissions import service
 from portal.permissions.model import Area
-from portal.permissions.service import assign_role, create_policy, create_role
+from portal.permissions.service import create_policy, create_role
 from portal.permissions.tables import PermissionPolicy, PolicyGrant, Role, RolePolicy
+from portal.users.service import UserChanges, change_user
 from tests.conftest import BASE_URL, Tenant, sign_in
 
 
@@ -115,10 +116,8 @@ async def test_admin_creates_and_edits_a_policy_through_the_form(
 async def test_admin_creates_a_role_and_sees_its_effective_permissions(
     client: AsyncTestClient[Litestar], acme: Tenant
 ) -> None:
-    readers = await create_policy(
-        acme.id, acme.admin.id, "Readers", {"orders": "read", "users": "read"}
-    )
-    buyers = await create_policy(acme.id, acme.admin.id, "Buyers", {"orders": "full"})
+    readers = await create_policy(acme.admin.actor, "Readers", {"orders": "read", "users": "read"})
+    buyers = await create_policy(acme.admin.actor, "Buyers", {"orders": "full"})
     await sign_in(client, acme.admin.email)
     form = await client.get("/settings/roles/new")
     assert form.status_code == 200 and "Readers" in form.text and "Buyers" in form.text
@@ -164,8 +163,8 @@ def effective_levels(html: str) -> dict[str, str]:
 async def test_the_role_form_previews_the_ticked_policies(
     client: AsyncTestClient[Litestar], acme: Tenant, globex: Tenant
 ) -> None:
-    ours = await create_policy(acme.id, acme.admin.id, "Ours", {"billing": "read"})
-    theirs = await create_policy(globex.id, globex.admin.id, "Theirs", {"users": "full"})
+    ours = await create_policy(acme.admin.actor, "Ours", {"billing": "read"})
+    theirs = await create_policy(globex.admin.actor, "Theirs", {"users": "full"})
     await sign_in(client, acme.admin.email)
     form = await client.get("/settings/roles/new")
     assert 'hx-get="/settings/roles/preview"' in form.text
@@ -181,9 +180,9 @@ async def test_the_role_form_previews_the_ticked_policies(
 async def test_a_policy_edit_changes_a_holders_access_on_their_next_request(
     client: AsyncTestClient[Litestar], app: Litestar, acme: Tenant
 ) -> None:
-    policy = await create_policy(acme.id, acme.admin.id, "Auditors", {"activity_log": "read"})
-    role = await create_role(acme.id, acme.admin.id, "Auditor", [policy])
-    await assign_role(acme.id, acme.admin.id, acme.user.id, role)
+    policy = await create_policy(acme.admin.actor, "Auditors", {"activity_log": "read"})
+    role = await create_role(acme.admin.actor, "Auditor", [policy])
+    await change_user(acme.admin.actor, acme.user.id, UserChanges(role_ids=[role]))
     await sign_in(client, acme.admin.email)
     async with AsyncTestClient(app, base_url=BASE_URL) as holder:
         await sign_in(holder, acme.user.email)
@@ -208,8 +207,8 @@ async def test_a_policy_edit_changes_a_holders_access_on_their_next_request(
 async def test_manager_and_user_get_403_on_every_change(
     client: AsyncTestClient[Litestar], app: Litestar, acme: Tenant
 ) -> None:
-    policy = await create_policy(acme.id, acme.admin.id, "Auditors", {"activity_log": "read"})
-    role = await create_role(acme.id, acme.admin.id, "Auditor", [policy])
+    policy = await create_policy(acme.admin.actor, "Auditors", {"activity_log": "read"})
+    role = await create_role(acme.admin.actor, "Auditor", [policy])
     for member in (acme.manager, acme.user):
         async with AsyncTestClient(app, base_url=BASE_URL) as other:
             await sign_in(other, member.email)
@@ -232,9 +231,9 @@ async def test_manager_and_user_get_403_on_every_change(
 async def test_roles_read_alone_shows_everything_read_only(
     client: AsyncTestClient[Litestar], acme: Tenant
 ) -> None:
-    policy = await create_policy(acme.id, acme.admin.id, "Role readers", {"roles": "read"})
-    role = await create_role(acme.id, acme.admin.id, "Role reader", [policy])
-    await assign_role(acme.id, acme.admin.id, acme.manager.id, role)
+    policy = await create_policy(acme.admin.actor, "Role readers", {"roles": "read"})
+    role = await create_role(acme.admin.actor, "Role reader", [policy])
+    await change_user(acme.admin.actor, acme.manager.id, UserChanges(role_ids=[role]))
     await sign_in(client, acme.manager.email)
     roles = await client.get("/settings/roles")
     assert roles.status_code == 200
@@ -254,9 +253,9 @@ async def test_roles_read_alone_shows_everything_read_only(
 async def test_another_organisations_ids_are_not_found_and_nothing_changes(
     client: AsyncTestClient[Litestar], acme: Tenant, globex: Tenant
 ) -> None:
-    theirs = await create_policy(globex.id, globex.admin.id, "Theirs", {"users": "read"})
-    their_role = await create_role(globex.id, globex.admin.id, "Their role", [theirs])
-    mine = await create_policy(acme.id, acme.admin.id, "Mine", {"orders": "read"})
+    theirs = await create_policy(globex.admin.actor, "Theirs", {"users": "read"})
+    their_role = await create_role(globex.admin.actor, "Their role", [theirs])
+    mine = await create_policy(acme.admin.actor, "Mine", {"orders": "read"})
     await sign_in(client, acme.admin.email)
     unknown = uuid4()
     for kind, foreign in (("policies", theirs), ("roles", their_role)):
@@ -295,7 +294,7 @@ async def test_another_organisations_ids_are_not_found_and_nothing_changes(
 async def test_bad_policy_input_is_explained_next_to_the_field_and_kept(
     client: AsyncTestClient[Litestar], acme: Tenant
 ) -> None:
-    existing = await create_policy(acme.id, acme.admin.id, "Auditors", {"activity_log": "read"})
+    existing = await create_policy(acme.admin.actor, "Auditors", {"activity_log": "read"})
     await sign_in(client, acme.admin.email)
     cases = [
         (policy_form("", "kept description", users="full"), "name", "Enter a name."),
@@ -334,8 +333,8 @@ async def test_bad_policy_input_is_explained_next_to_the_field_and_kept(
 async def test_bad_role_input_is_explained_and_nothing_is_created(
     client: AsyncTestClient[Litestar], acme: Tenant
 ) -> None:
-    policy = await create_policy(acme.id, acme.admin.id, "Auditors", {"activity_log": "read"})
-    await create_role(acme.id, acme.admin.id, "Auditor", [policy])
+    policy = await create_policy(acme.admin.actor, "Auditors", {"activity_log": "read"})
+    await create_role(acme.admin.actor, "Auditor", [policy])
     await sign_in(client, acme.admin.email)
     cases: list[tuple[dict[str, Any], str, str]] = [
         ({"name": "", "description": "kept", "policy_ids": [str(policy)]}, "name", "Enter a name."),

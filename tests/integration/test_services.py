@@ -10,8 +10,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from portal.permissions.model import Area, Level, OverrideKind
-from portal.permissions.service import set_override
 from portal.services.tables import Service
+from portal.users.service import UserChanges, change_user
 from tests.conftest import Tenant, sign_in
 
 
@@ -152,9 +152,8 @@ async def test_assigning_stays_within_the_scope_of_who_assigns(
 ) -> None:
     # A user-tier principal granted services:full still sees only their assigned services,
     # and may assign only those.
-    await set_override(
-        acme.id, acme.admin.id, acme.user.id, Area.SERVICES, OverrideKind.GRANT, Level.FULL
-    )
+    granted = {Area.SERVICES: (OverrideKind.GRANT, Level.FULL)}
+    await change_user(acme.admin.actor, acme.user.id, UserChanges(overrides=granted))
     mine = await add_service(acme, "Mine", acme.user.id)
     unseen = await add_service(acme, "Unseen", acme.manager.id)
     await sign_in(client, acme.user.email)

@@ -37,8 +37,8 @@ async def save(client: AsyncTestClient[Litestar], user_id: object, fields: dict[
 async def test_an_edit_applies_on_the_next_request_and_is_logged_with_its_reason(
     client: AsyncTestClient[Litestar], app: Litestar, acme: Tenant
 ) -> None:
-    policy = await create_policy(acme.id, acme.admin.id, "Auditors", {"activity_log": "read"})
-    role = await create_role(acme.id, acme.admin.id, "Auditor", [policy])
+    policy = await create_policy(acme.admin.actor, "Auditors", {"activity_log": "read"})
+    role = await create_role(acme.admin.actor, "Auditor", [policy])
     async with AsyncTestClient(app, base_url=BASE_URL) as manager:
         await sign_in(manager, acme.manager.email)
         await sign_in(client, acme.admin.email)

@@ -1,4 +1,5 @@
-"""The permission vocabulary: areas, levels, per-area maxima, tiers, scopes and grant checks."""
+"""The permission vocabulary: areas, levels, per-area maxima, tiers, scopes and the grant
+parser policies are saved through."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from portal.permissions.model import (
     Level,
     Scope,
     Tier,
+    parse_grants,
     validate_grant,
-    validate_grants,
 )
 
 # The areas DESIGN.md names ("at least"), spelled as the code stores them.
@@ -176,32 +177,42 @@ def test_validate_grant_accepts_exactly_the_levels_up_to_the_area_maximum(
             validate_grant(area.value, level.label)
 
 
-def test_validate_grants_parses_every_grant() -> None:
-    assert validate_grants({"orders": "full", "approvals": "approve", "usage": "read"}) == {
-        Area.ORDERS: Level.FULL,
-        Area.APPROVALS: Level.APPROVE,
-        Area.USAGE: Level.READ,
-    }
-    assert validate_grants({}) == {}
+def test_parse_grants_parses_every_grant() -> None:
+    assert parse_grants({"orders": "full", "approvals": "approve", "usage": "read"}) == (
+        {Area.ORDERS: Level.FULL, Area.APPROVALS: Level.APPROVE, Area.USAGE: Level.READ},
+        {},
+    )
+    assert parse_grants({}) == ({}, {})
 
 
-def test_validate_grants_refuses_one_bad_grant_among_good_ones() -> None:
-    with pytest.raises(ValueError, match="goes up to"):
-        validate_grants({"usage": "read", "orders": "approve"})
+def test_parse_grants_leaves_out_a_none_grant() -> None:
+    assert parse_grants({"billing": "none", "usage": "read"}) == ({Area.USAGE: Level.READ}, {})
 
 
-def test_validate_grants_refuses_more_than_100_grants() -> None:
+def test_parse_grants_refuses_one_bad_grant_among_good_ones() -> None:
+    _, errors = parse_grants({"usage": "read", "orders": "approve"})
+    assert errors == {"grants.orders": "Area 'orders' goes up to 'full', not 'approve'."}
+
+
+def test_parse_grants_names_the_field_of_an_unknown_area_and_of_an_unknown_level() -> None:
+    _, errors = parse_grants({"no_such_area": "read", "users": "everything"})
+    assert set(errors) == {"grants", "grants.users"}
+    assert errors["grants"].startswith("Unknown area 'no_such_area'")
+    assert errors["grants.users"].startswith("Unknown level 'everything'")
+
+
+def test_parse_grants_refuses_more_than_100_grants() -> None:
     assert MAX_GRANTS_PER_POLICY == 100
     grants = {f"area_{n}": "read" for n in range(MAX_GRANTS_PER_POLICY + 1)}
-    with pytest.raises(ValueError, match="at most 100 grants"):
-        validate_grants(grants)
+    assert parse_grants(grants) == ({}, {"grants": "A policy holds at most 100 grants."})
 
 
-def test_validate_grants_does_not_refuse_exactly_100_grants_for_their_number() -> None:
+def test_parse_grants_does_not_refuse_exactly_100_grants_for_their_number() -> None:
     # Only 17 areas exist, so 100 keys include unknown ones: the refusal must be about those,
     # not about the count.
     grants = {area.value: "read" for area in Area}
     grants.update({f"area_{n}": "read" for n in range(MAX_GRANTS_PER_POLICY - len(grants))})
     assert len(grants) == MAX_GRANTS_PER_POLICY
-    with pytest.raises(ValueError, match="unknown area"):
-        validate_grants(grants)
+    parsed, errors = parse_grants(grants)
+    assert errors == {"grants": "Unknown area 'area_0'."}
+    assert parsed == dict.fromkeys(Area, Level.READ)

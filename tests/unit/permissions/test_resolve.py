@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from uuid import UUID, uuid4
-
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from portal.permissions.model import (
@@ -23,7 +21,6 @@ from portal.permissions.resolve import (
     allows,
     effective_levels,
     level_in,
-    may_see_service,
     role_levels,
     service_scope,
 )
@@ -39,8 +36,6 @@ overrides_lists = st.lists(
     st.builds(Override, area=areas, kind=st.sampled_from(OverrideKind), level=levels),
     max_size=5,
 )
-# Few distinct ids, so a principal and a contact are often the same person.
-person_ids = st.sampled_from([UUID(int=1), UUID(int=2), UUID(int=3)])
 
 
 def grant(area: Area, level: Level) -> Override:
@@ -188,25 +183,6 @@ def test_service_scope_of_each_tier(tier: Tier, scope: Scope) -> None:
     assert service_scope(tier) is scope
 
 
-def test_assigned_scope_sees_only_own_services() -> None:
-    me, someone = uuid4(), uuid4()
-    assert may_see_service(Scope.ASSIGNED, Level.READ, me, me) is True
-    assert may_see_service(Scope.ASSIGNED, Level.READ, me, someone) is False
-    assert may_see_service(Scope.ASSIGNED, Level.FULL, me, None) is False
-
-
-def test_organisation_scope_sees_every_service() -> None:
-    me, someone = uuid4(), uuid4()
-    assert may_see_service(Scope.ORGANISATION, Level.READ, me, someone) is True
-    assert may_see_service(Scope.ORGANISATION, Level.READ, me, None) is True
-
-
-@pytest.mark.parametrize("scope", list(Scope))
-def test_nobody_sees_services_without_services_read(scope: Scope) -> None:
-    me = uuid4()
-    assert may_see_service(scope, Level.NONE, me, me) is False
-
-
 # Invariants.
 
 
@@ -319,34 +295,6 @@ def test_without_overrides_the_level_is_the_highest_any_role_grants(
         granted = [TIER_GRANTS[tier].get(area, Level.NONE)]
         granted += [role.get(area, Level.NONE) for role in roles]
         assert levels[area] == min(max(granted), AREA_MAX_LEVEL[area]), area
-
-
-@fast
-@given(
-    scope=st.sampled_from(Scope),
-    level=levels,
-    principal_id=person_ids,
-    contact_id=st.one_of(st.none(), person_ids),
-)
-def test_service_visibility(
-    scope: Scope, level: Level, principal_id: UUID, contact_id: UUID | None
-) -> None:
-    seen = may_see_service(scope, level, principal_id, contact_id)
-    if level is Level.NONE:
-        assert seen is False
-    elif scope is Scope.ORGANISATION:
-        assert seen is True
-    else:
-        assert seen is (contact_id == principal_id)
-
-
-@fast
-@given(level=levels, principal_id=st.uuids(), contact_id=st.one_of(st.none(), st.uuids()))
-def test_assigned_scope_never_sees_someone_elses_service(
-    level: Level, principal_id: UUID, contact_id: UUID | None
-) -> None:
-    assume(contact_id != principal_id)
-    assert may_see_service(Scope.ASSIGNED, level, principal_id, contact_id) is False
 
 
 @fast

@@ -8,7 +8,7 @@ from pathlib import Path
 from portal.activity.handlers import ACTION_LABELS
 from portal.orders.timeline import LABELS, EventKind
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 ACTION = re.compile(
     r'"((?:auth|user|invitation|invitation_batch|policy|role|organisation|service|approval_policy)'
     r'\.[a-z_]+)"'
