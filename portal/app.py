@@ -44,9 +44,9 @@ from portal.orders.api import ROUTERS as order_api_routers
 from portal.orders.handlers import ROUTERS as order_routers
 from portal.orders.handlers import orders_page
 from portal.pages import NavItem, with_paths
-from portal.permissions.api import ROUTES as permission_api_routes
+from portal.permissions.api import ROUTERS as permission_api_routers
 from portal.permissions.guards import authorize, current_principal, public
-from portal.permissions.handlers import ROUTES as permission_routes
+from portal.permissions.handlers import ROUTERS as permission_routers
 from portal.permissions.handlers import roles_page
 from portal.permissions.model import Area, Level
 from portal.permissions.principal import Principal
@@ -105,8 +105,8 @@ def create_app(settings: Settings) -> Litestar:
         route_handlers=[
             *auth_routers,
             *dashboard_routers,
-            *permission_routes,
-            *permission_api_routes,
+            *permission_routers,
+            *permission_api_routers,
             *activity_routers,
             *me_routers,
             *user_routers,

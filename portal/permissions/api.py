@@ -9,9 +9,9 @@ from datetime import datetime
 from uuid import UUID
 
 import msgspec
-from litestar import get, post, put
+from litestar import Router, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 
 from portal.activity.log import Actor
 from portal.errors import InputError, NotFound
@@ -66,35 +66,34 @@ class RoleOut(msgspec.Struct):
     created_at: datetime
 
 
-@get("/api/v1/policies", opt=ROLES_READ, tags=TAGS, summary="The organisation's policies")
+@get("/", opt=ROLES_READ, summary="The organisation's policies")
 async def list_policies(principal: NamedDependency[Principal]) -> list[PolicyOut]:
     return [_policy_out(policy) for policy in await policies_of(principal.organisation_id)]
 
 
-@post("/api/v1/policies", opt=ROLES_FULL, tags=TAGS, summary="Create a permission policy")
+@post("/", opt=ROLES_FULL, summary="Create a permission policy")
 async def create_policy_api(
-    principal: NamedDependency[Principal], actor: NamedDependency[Actor], data: PolicyIn
+    principal: NamedDependency[Principal], actor: NamedDependency[Actor], data: JSONBody[PolicyIn]
 ) -> PolicyOut:
     policy_id = await create_policy(actor, data.name, data.grants, description=data.description)
     return _policy_out(await policy_of(principal.organisation_id, policy_id))
 
 
-@get("/api/v1/policies/{policy_id:uuid}", opt=ROLES_READ, tags=TAGS, summary="One policy")
+@get("/{policy_id:uuid}", opt=ROLES_READ, summary="One policy")
 async def get_policy(principal: NamedDependency[Principal], policy_id: FromPath[UUID]) -> PolicyOut:
     return _policy_out(await policy_of(principal.organisation_id, policy_id))
 
 
 @put(
-    "/api/v1/policies/{policy_id:uuid}",
+    "/{policy_id:uuid}",
     opt=ROLES_FULL,
-    tags=TAGS,
     summary="Replace a policy; its holders get the new access on their next request",
 )
 async def replace_policy(
     principal: NamedDependency[Principal],
     actor: NamedDependency[Actor],
     policy_id: FromPath[UUID],
-    data: PolicyIn,
+    data: JSONBody[PolicyIn],
 ) -> PolicyOut:
     # Looked up first: another organisation's id is a 404 whatever the body says.
     await policy_of(principal.organisation_id, policy_id)
@@ -104,14 +103,14 @@ async def replace_policy(
     return _policy_out(await policy_of(principal.organisation_id, policy_id))
 
 
-@get("/api/v1/roles", opt=ROLES_READ, tags=TAGS, summary="The organisation's custom roles")
+@get("/", opt=ROLES_READ, summary="The organisation's custom roles")
 async def list_roles(principal: NamedDependency[Principal]) -> list[RoleOut]:
     return [_role_out(role) for role in await roles_of(principal.organisation_id)]
 
 
-@post("/api/v1/roles", opt=ROLES_FULL, tags=TAGS, summary="Create a custom role from policies")
+@post("/", opt=ROLES_FULL, summary="Create a custom role from policies")
 async def create_role_api(
-    principal: NamedDependency[Principal], actor: NamedDependency[Actor], data: RoleIn
+    principal: NamedDependency[Principal], actor: NamedDependency[Actor], data: JSONBody[RoleIn]
 ) -> RoleOut:
     try:
         role_id = await create_role(actor, data.name, data.policy_ids, description=data.description)
@@ -120,22 +119,21 @@ async def create_role_api(
     return _role_out(await role_of(principal.organisation_id, role_id))
 
 
-@get("/api/v1/roles/{role_id:uuid}", opt=ROLES_READ, tags=TAGS, summary="One custom role")
+@get("/{role_id:uuid}", opt=ROLES_READ, summary="One custom role")
 async def get_role(principal: NamedDependency[Principal], role_id: FromPath[UUID]) -> RoleOut:
     return _role_out(await role_of(principal.organisation_id, role_id))
 
 
 @put(
-    "/api/v1/roles/{role_id:uuid}",
+    "/{role_id:uuid}",
     opt=ROLES_FULL,
-    tags=TAGS,
     summary="Replace a role; its holders get the new access on their next request",
 )
 async def replace_role(
     principal: NamedDependency[Principal],
     actor: NamedDependency[Actor],
     role_id: FromPath[UUID],
-    data: RoleIn,
+    data: JSONBody[RoleIn],
 ) -> RoleOut:
     await role_of(principal.organisation_id, role_id)
     try:
@@ -174,13 +172,14 @@ def _role_out(role: RoleView) -> RoleOut:
     )
 
 
-ROUTES = [
-    list_policies,
-    create_policy_api,
-    get_policy,
-    replace_policy,
-    list_roles,
-    create_role_api,
-    get_role,
-    replace_role,
-]
+POLICIES_API = Router(
+    "/api/v1/policies",
+    route_handlers=[list_policies, create_policy_api, get_policy, replace_policy],
+    tags=TAGS,
+)
+ROLES_API = Router(
+    "/api/v1/roles",
+    route_handlers=[list_roles, create_role_api, get_role, replace_role],
+    tags=TAGS,
+)
+ROUTERS = [POLICIES_API, ROLES_API]

@@ -7,15 +7,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from litestar import Request, Response, get, post
+from litestar import Request, Response, Router, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
-from litestar.exceptions import ClientException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from portal.activity.log import Actor
-from portal.errors import NotFound
+from portal.errors import NotFound, Refusal
 from portal.pages import page
 from portal.permissions.model import (
     AREA_MAX_LEVEL,
@@ -98,7 +97,7 @@ class RoleForm:
         return cls(_text(form, "name"), _text(form, "description"), chosen)
 
 
-@get("/settings/roles", opt=ROLES_READ, include_in_schema=False)
+@get("/", opt=ROLES_READ)
 async def roles_page(
     request: Request[Any, Any, Any], principal: NamedDependency[Principal]
 ) -> Template:
@@ -114,14 +113,14 @@ async def roles_page(
     )
 
 
-@get("/settings/policies/new", opt=ROLES_FULL, include_in_schema=False)
+@get("/new", opt=ROLES_FULL)
 async def new_policy_page(
     request: Request[Any, Any, Any], principal: NamedDependency[Principal]
 ) -> Template:
     return _policy_page(request, principal, PolicyForm())
 
 
-@post("/settings/policies", opt=ROLES_FULL, include_in_schema=False)
+@post("/", opt=ROLES_FULL)
 async def create_policy_page(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -135,7 +134,7 @@ async def create_policy_page(
     return Redirect(f"/settings/policies/{policy_id}?notice=created", status_code=303)
 
 
-@get("/settings/policies/{policy_id:uuid}", opt=ROLES_READ, include_in_schema=False)
+@get("/{policy_id:uuid}", opt=ROLES_READ)
 async def policy_page(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -153,7 +152,7 @@ async def policy_page(
     )
 
 
-@post("/settings/policies/{policy_id:uuid}", opt=ROLES_FULL, include_in_schema=False)
+@post("/{policy_id:uuid}", opt=ROLES_FULL)
 async def save_policy_page(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -179,14 +178,14 @@ async def save_policy_page(
     return Redirect(f"/settings/policies/{policy_id}?notice=saved", status_code=303)
 
 
-@get("/settings/roles/new", opt=ROLES_FULL, include_in_schema=False)
+@get("/new", opt=ROLES_FULL)
 async def new_role_page(
     request: Request[Any, Any, Any], principal: NamedDependency[Principal]
 ) -> Template:
     return await _role_page(request, principal, RoleForm())
 
 
-@post("/settings/roles", opt=ROLES_FULL, include_in_schema=False)
+@post("/", opt=ROLES_FULL)
 async def create_role_page(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -205,7 +204,7 @@ async def create_role_page(
     return Redirect(f"/settings/roles/{role_id}?notice=created", status_code=303)
 
 
-@get("/settings/roles/preview", opt=ROLES_READ, include_in_schema=False)
+@get("/preview", opt=ROLES_READ)
 async def role_levels_preview(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -214,12 +213,12 @@ async def role_levels_preview(
     """The effective-permissions table for the policies ticked so far (an htmx fragment)."""
     chosen = list(dict.fromkeys(policy_ids or []))
     if len(chosen) > MAX_POLICIES_PER_ROLE:
-        raise ClientException(f"A role can use at most {MAX_POLICIES_PER_ROLE} policies.")
+        raise Refusal(f"A role can use at most {MAX_POLICIES_PER_ROLE} policies.", status=400)
     levels = await levels_of_policies(principal.organisation_id, chosen)
     return page(request, "permissions/_effective.html", levels=levels)
 
 
-@get("/settings/roles/{role_id:uuid}", opt=ROLES_READ, include_in_schema=False)
+@get("/{role_id:uuid}", opt=ROLES_READ)
 async def role_page(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -232,7 +231,7 @@ async def role_page(
     )
 
 
-@post("/settings/roles/{role_id:uuid}", opt=ROLES_FULL, include_in_schema=False)
+@post("/{role_id:uuid}", opt=ROLES_FULL)
 async def save_role_page(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -328,15 +327,21 @@ def _uuids(values: tuple[str, ...]) -> list[UUID] | None:
         return None
 
 
-ROUTES = [
-    roles_page,
-    new_policy_page,
-    create_policy_page,
-    policy_page,
-    save_policy_page,
-    new_role_page,
-    create_role_page,
-    role_levels_preview,
-    role_page,
-    save_role_page,
-]
+ROLE_PAGES = Router(
+    "/settings/roles",
+    route_handlers=[
+        roles_page,
+        new_role_page,
+        create_role_page,
+        role_levels_preview,
+        role_page,
+        save_role_page,
+    ],
+    include_in_schema=False,
+)
+POLICY_PAGES = Router(
+    "/settings/policies",
+    route_handlers=[new_policy_page, create_policy_page, policy_page, save_policy_page],
+    include_in_schema=False,
+)
+ROUTERS = [ROLE_PAGES, POLICY_PAGES]

@@ -175,6 +175,11 @@ async def test_the_role_form_previews_the_ticked_policies(
     levels = effective_levels(preview.text)
     # Another organisation's policy adds nothing, exactly like one that does not exist.
     assert levels["Billing"] == "read" and levels["Users"] == "none"
+    too_many = await client.get(
+        "/settings/roles/preview", params={"policy_ids": [str(uuid4()) for _ in range(101)]}
+    )
+    assert too_many.status_code == 400
+    assert "A role can use at most 100 policies." in too_many.text
 
 
 async def test_a_policy_edit_changes_a_holders_access_on_their_next_request(
