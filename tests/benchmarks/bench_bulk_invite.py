@@ -22,43 +22,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import hashlib
+import functools
 import os
 import re
 import secrets
-import shlex
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
-import redis
-
-from tests.benchmarks.bench_requests import (
-    OWNER_EMAIL,
-    POSTGRES_ADMIN_DSN,
-    REPO_ROOT,
-    SESSION_COOKIE,
-    BenchError,
-    create_owner,
-    free_port,
-    group_cpu_seconds,
-    run_portal_cli,
-    stop,
-    venv_tool,
-    wait_until_ready,
-)
+from tests.benchmarks import support
 
 REDIS_URL = os.environ.get("BENCH_BULK_REDIS_URL", "redis://127.0.0.1:6379/9")
 DATABASE_NAME = "portal_bench_bulk"
+OWNER_EMAIL = "admin@bench.example"
 WORKERS = 2
 IMPORT_PATH = "/settings/users/import"
 
@@ -85,7 +65,7 @@ class Inbox:
 def smtp_server(inbox: Inbox) -> Iterator[str]:
     from aiosmtpd.controller import Controller
 
-    port = free_port()
+    port = support.free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
@@ -94,121 +74,19 @@ def smtp_server(inbox: Inbox) -> Iterator[str]:
         controller.stop()
 
 
-# --- the database and the queue --------------------------------------------------------------
-
-
-def database_url() -> str:
-    return POSTGRES_ADMIN_DSN.rsplit("/", 1)[0] + "/" + DATABASE_NAME
-
-
-async def _admin_sql(statements: list[str]) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(POSTGRES_ADMIN_DSN)
-    try:
-        for statement in statements:
-            await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
-def create_database() -> None:
-    asyncio.run(
-        _admin_sql(
-            [
-                f'DROP DATABASE IF EXISTS "{DATABASE_NAME}" WITH (FORCE)',
-                f'CREATE DATABASE "{DATABASE_NAME}"',
-            ]
-        )
-    )
-
-
-def drop_database() -> None:
-    asyncio.run(_admin_sql([f'DROP DATABASE IF EXISTS "{DATABASE_NAME}" WITH (FORCE)']))
+# --- the database --------------------------------------------------------------------------
 
 
 async def last_user_created_at() -> float:
     """When the batch actor created the last invited user (same machine, same clock)."""
-    import asyncpg
-
-    connection = await asyncpg.connect(database_url())
-    try:
+    async with support.connected(support.database_url(DATABASE_NAME)) as connection:
         last = await connection.fetchval(
             "SELECT max(created_at) FROM portal_user WHERE email LIKE '%@bench-bulk.example'"
         )
-    finally:
-        await connection.close()
     return float(last.timestamp())
 
 
-def forget_redis_keys(namespace: str) -> None:
-    """The queue namespace's keys (queues, acks, heartbeats) and the sessions this run made."""
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        for pattern in (f"{namespace}:*", f"{namespace}.*"):
-            for key in client.scan_iter(match=pattern, count=1000):
-                client.delete(key)
-    finally:
-        client.close()
-
-
-def forget_session(token: str) -> None:
-    key = "portal:session:" + hashlib.sha256(token.encode()).hexdigest()
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.delete(key)
-    finally:
-        client.close()
-
-
 # --- processes -------------------------------------------------------------------------------
-
-
-def environment(data_dir: Path, port: int, namespace: str) -> dict[str, str]:
-    env = dict(os.environ)
-    for name in ("SMTP_URL", "PORTAL_DEMO", "PORTAL_DEMO_PASSWORD"):
-        env.pop(name, None)
-    env.update(
-        DATABASE_URL=database_url(),
-        REDIS_URL=REDIS_URL,
-        PORTAL_QUEUE_NAMESPACE=namespace,
-        SECRET_KEY=secrets.token_urlsafe(48),
-        BASE_URL=f"http://127.0.0.1:{port}",
-        PORTAL_DATA_DIR=str(data_dir),
-        PICCOLO_CONF="portal.piccolo_conf",
-    )
-    return env
-
-
-@contextlib.contextmanager
-def started(
-    command: list[str], env: Mapping[str, str], log: Path
-) -> Iterator[subprocess.Popen[bytes]]:
-    """A process in its own process group (its children go with it), always stopped."""
-    with log.open("wb") as log_file:
-        process = subprocess.Popen(
-            command,
-            cwd=REPO_ROOT,
-            env=dict(env),
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        yield process
-    finally:
-        stop(process)
-
-
-def wait_for_worker(process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise BenchError(f"a worker exited ({process.returncode}):\n{log.read_text()}")
-        if "is ready for action" in log.read_text(errors="replace"):
-            return
-        time.sleep(0.1)
-    raise BenchError(f"a worker was not ready within 60 s:\n{log.read_text()}")
 
 
 def cpu_ticks() -> tuple[int, int]:
@@ -234,26 +112,6 @@ def csv_of(rows: int) -> bytes:
     return ("\r\n".join(lines) + "\r\n").encode()
 
 
-def sign_in(client: httpx.Client, password: str) -> str:
-    client.get("/sign-in").raise_for_status()
-    answer = client.post(
-        "/sign-in",
-        data={"email": OWNER_EMAIL, "password": password, "_csrf_token": csrf(client)},
-        follow_redirects=False,
-    )
-    token = client.cookies.get(SESSION_COOKIE)
-    if answer.status_code != 303 or not token:
-        raise BenchError(f"sign-in failed: {answer.status_code} {answer.text[:300]}")
-    return token
-
-
-def csrf(client: httpx.Client) -> str:
-    token = client.cookies.get("csrftoken")
-    if not token:
-        raise BenchError("no csrftoken cookie")
-    return token
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="1,000 invitations from one CSV upload")
     parser.add_argument("--rows", type=int, default=1_000, help="rows in the CSV file")
@@ -261,14 +119,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def rerun_command(args: argparse.Namespace) -> str:
-    return (
-        f"cd {shlex.quote(str(REPO_ROOT))} && .venv/bin/python -m tests.benchmarks."
-        f"bench_bulk_invite --rows {args.rows} --timeout {args.timeout}"
-    )
-
-
-def benchmark(args: argparse.Namespace, scratch: Path, cleanup: contextlib.ExitStack) -> None:
+def benchmark(args: argparse.Namespace, scratch: Path, cleanup: contextlib.ExitStack) -> int:
     print(f"Bulk invitation benchmark: {args.rows:,} rows in one CSV upload")
     print(
         f"  {os.cpu_count()} CPUs shared by the web process, {WORKERS} workers, PostgreSQL, "
@@ -277,21 +128,23 @@ def benchmark(args: argparse.Namespace, scratch: Path, cleanup: contextlib.ExitS
     inbox = Inbox()
     smtp_url = cleanup.enter_context(smtp_server(inbox))
     namespace = f"portal-bench-bulk-{secrets.token_hex(4)}"
-    cleanup.callback(forget_redis_keys, namespace)
-    port = free_port()
-    env = environment(scratch / "data", port, namespace)
-    cleanup.callback(drop_database)
-    create_database()
-    run_portal_cli(["migrate"], env)
-    password = create_owner(env)
+    cleanup.callback(support.forget_redis_keys, REDIS_URL, namespace)
+    port = support.free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = support.portal_environment(
+        scratch / "data", DATABASE_NAME, REDIS_URL, base_url, namespace=namespace
+    )
+    cleanup.callback(support.drop_database, DATABASE_NAME)
+    support.recreate_database(DATABASE_NAME)
+    support.run_portal_cli(["migrate"], env)
+    password = support.create_organisation(env, "Bench Organisation", OWNER_EMAIL, "Bench Admin")
 
-    portal = venv_tool("portal")
+    portal = support.venv_tool("portal")
     web_log = scratch / "web.log"
     web = cleanup.enter_context(
-        started([portal, "run", "--host", "127.0.0.1", "--port", str(port)], env, web_log)
+        support.started([portal, "run", "--host", "127.0.0.1", "--port", str(port)], env, web_log)
     )
-    base_url = f"http://127.0.0.1:{port}"
-    wait_until_ready(web, f"{base_url}/health", web_log)
+    support.wait_until_ready(web, f"{base_url}/health", web_log)
     worker_env = {**env, "SMTP_URL": smtp_url}
     groups = {"web": web.pid}
     for number in range(WORKERS):
@@ -300,8 +153,8 @@ def benchmark(args: argparse.Namespace, scratch: Path, cleanup: contextlib.ExitS
         command = [portal, "worker", "--processes", "1"]
         if number:
             command.append("--no-scheduler")
-        worker = cleanup.enter_context(started(command, worker_env, log))
-        wait_for_worker(worker, log)
+        worker = cleanup.enter_context(support.started(command, worker_env, log))
+        support.wait_for_worker(worker, log)
         groups[f"worker {number + 1}"] = worker.pid
     print(
         f"  database {DATABASE_NAME}; Redis {REDIS_URL}, queue namespace {namespace}; "
@@ -309,39 +162,40 @@ def benchmark(args: argparse.Namespace, scratch: Path, cleanup: contextlib.ExitS
     )
     print(f"  web: portal run; workers: {WORKERS} x `portal worker --processes 1` (4 threads)")
 
-    with httpx.Client(base_url=base_url, timeout=60) as client:
-        token = sign_in(client, password)
-        cleanup.callback(forget_session, token)
+    with support.signed_in(base_url, OWNER_EMAIL, password, REDIS_URL) as client:
         client.get(IMPORT_PATH).raise_for_status()
         data = csv_of(args.rows)
         cpu_before = cpu_ticks()
-        groups_before = {name: group_cpu_seconds(pid) for name, pid in groups.items()}
+        groups_before = {name: support.group_cpu_seconds(pid) for name, pid in groups.items()}
         own_before = time.process_time()
         started_wall = time.time()
         started_at = time.perf_counter()
         answer = client.post(
             IMPORT_PATH,
             files={"file": ("bench.csv", data, "text/csv")},
-            data={"_csrf_token": csrf(client)},
+            data={"_csrf_token": support.csrf_token(client)},
             follow_redirects=False,
         )
         uploaded_at = time.perf_counter()
         location = answer.headers.get("location", "")
         found = re.fullmatch(rf"{IMPORT_PATH}/([0-9a-f-]{{36}})", location)
         if answer.status_code != 303 or found is None:
-            raise BenchError(f"upload: {answer.status_code} {answer.text[:500]}")
+            raise support.BenchError(f"upload: {answer.status_code} {answer.text[:500]}")
         batch_id = found.group(1)
         deadline = started_at + args.timeout
         while inbox.messages < args.rows:
             if time.perf_counter() > deadline:
-                raise BenchError(
+                raise support.BenchError(
                     f"only {inbox.messages:,} of {args.rows:,} emails within {args.timeout} s;"
                     f" the logs end:\n{log_tails(scratch)}"
                 )
             time.sleep(0.02)
         received_at = time.perf_counter()
         cpu_after = cpu_ticks()
-        spent = {name: group_cpu_seconds(pid) - groups_before[name] for name, pid in groups.items()}
+        spent = {
+            name: support.group_cpu_seconds(pid) - groups_before[name]
+            for name, pid in groups.items()
+        }
         spent["SMTP server and this script"] = time.process_time() - own_before
         time.sleep(1)  # anything sent twice would arrive now
         progress = client.get(f"/api/v1/users/invitations/bulk/{batch_id}").json()
@@ -349,10 +203,10 @@ def benchmark(args: argparse.Namespace, scratch: Path, cleanup: contextlib.ExitS
 
     expected = {f"colleague{n}@bench-bulk.example" for n in range(args.rows)}
     if set(inbox.recipients) != expected:
-        raise BenchError("the SMTP server did not receive one email for every row")
+        raise support.BenchError("the SMTP server did not receive one email for every row")
     twice = sum(count - 1 for count in inbox.recipients.values())
     if twice:
-        raise BenchError(f"{twice} addresses received more than one email")
+        raise support.BenchError(f"{twice} addresses received more than one email")
     if progress != {
         "total": args.rows,
         "invited": args.rows,
@@ -361,9 +215,9 @@ def benchmark(args: argparse.Namespace, scratch: Path, cleanup: contextlib.ExitS
         "failed": 0,
         "done": True,
     }:
-        raise BenchError(f"the batch's progress after the last email: {progress}")
+        raise support.BenchError(f"the batch's progress after the last email: {progress}")
     if "<strong>100%</strong>" not in page.text or "hx-trigger" in page.text:
-        raise BenchError("the progress fragment does not show 100% without polling")
+        raise support.BenchError("the progress fragment does not show 100% without polling")
 
     total = received_at - started_at
     print(
@@ -387,25 +241,14 @@ def benchmark(args: argparse.Namespace, scratch: Path, cleanup: contextlib.ExitS
         f"{args.rows / total:,.0f} invitations per second, from the upload to the last email "
         f"({args.rows:,} in {total:.1f} s)"
     )
-    print(f"re-run: {rerun_command(args)}")
+    print(f"re-run: {support.rerun_command('bench_bulk_invite', args)}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    begun = time.monotonic()
-    # SIGTERM (a CI timeout) unwinds like Ctrl-C, so the cleanup below still runs.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    with contextlib.ExitStack() as cleanup:
-        scratch = Path(tempfile.mkdtemp(prefix="portal-bench-bulk-"))
-        cleanup.callback(shutil.rmtree, scratch, ignore_errors=True)
-        try:
-            benchmark(args, scratch, cleanup)
-        except BenchError as error:
-            print(f"FAILED: {error}", file=sys.stderr)
-            return 1
-        finally:
-            print(f"(run took {time.monotonic() - begun:.0f} s; cleaning up)")
-    return 0
+    return support.run_benchmark(
+        "portal-bench-bulk-", functools.partial(benchmark, parse_args(argv))
+    )
 
 
 if __name__ == "__main__":

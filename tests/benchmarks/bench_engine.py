@@ -41,30 +41,18 @@ import functools
 import os
 import secrets
 import shlex
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
 
-import asyncpg
 import redis
 import redis.asyncio
 
-from tests.benchmarks.bench_bulk_invite import started, wait_for_worker
-from tests.benchmarks.bench_requests import (
-    POSTGRES_ADMIN_DSN,
-    REPO_ROOT,
-    BenchError,
-    group_cpu_seconds,
-    run_portal_cli,
-    venv_tool,
-)
+from tests.benchmarks import support
 
 REDIS_URL = os.environ.get("BENCH_ENGINE_REDIS_URL", "redis://127.0.0.1:6379/9")
 DATABASE_NAME = "portal_bench_engine"
@@ -126,40 +114,11 @@ class Phase:
         return self.messages / self.seconds
 
 
-# --- the database and the queue --------------------------------------------------------------
-
-
-def database_url() -> str:
-    return POSTGRES_ADMIN_DSN.rsplit("/", 1)[0] + "/" + DATABASE_NAME
-
-
-async def _admin_sql(statements: list[str]) -> None:
-    connection = await asyncpg.connect(POSTGRES_ADMIN_DSN)
-    try:
-        for statement in statements:
-            await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
-def create_database() -> None:
-    asyncio.run(
-        _admin_sql(
-            [
-                f'DROP DATABASE IF EXISTS "{DATABASE_NAME}" WITH (FORCE)',
-                f'CREATE DATABASE "{DATABASE_NAME}"',
-            ]
-        )
-    )
-
-
-def drop_database() -> None:
-    asyncio.run(_admin_sql([f'DROP DATABASE IF EXISTS "{DATABASE_NAME}" WITH (FORCE)']))
+# --- the database --------------------------------------------------------------------------
 
 
 async def _seed(orders: int) -> list[UUID]:
-    connection = await asyncpg.connect(database_url())
-    try:
+    async with support.connected(support.database_url(DATABASE_NAME)) as connection:
         async with connection.transaction():
             await connection.execute(SEED_ORGANISATION)
             await connection.execute(SEED_USERS)
@@ -167,8 +126,6 @@ async def _seed(orders: int) -> list[UUID]:
             await connection.execute(SEED_ORDERS, orders)
         await connection.execute("ANALYZE")
         rows = await connection.fetch('SELECT "id" FROM "portal_order" ORDER BY "number"')
-    finally:
-        await connection.close()
     return [row["id"] for row in rows]
 
 
@@ -177,11 +134,8 @@ def seed(orders: int) -> list[UUID]:
 
 
 async def _fetch_counts(query: str) -> dict[str, int]:
-    connection = await asyncpg.connect(database_url())
-    try:
+    async with support.connected(support.database_url(DATABASE_NAME)) as connection:
         rows = await connection.fetch(query)
-    finally:
-        await connection.close()
     return {str(row[0]): int(row[1]) for row in rows}
 
 
@@ -201,33 +155,7 @@ def evaluated_events() -> int:
     return counts.get("evaluated", 0)
 
 
-def forget_redis_keys(namespace: str) -> None:
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        for pattern in (f"{namespace}:*", f"{namespace}.*"):
-            for key in client.scan_iter(match=pattern, count=1000):
-                client.delete(key)
-    finally:
-        client.close()
-
-
 # --- processes -------------------------------------------------------------------------------
-
-
-def environment(data_dir: Path, namespace: str) -> dict[str, str]:
-    env = dict(os.environ)
-    for name in ("SMTP_URL", "PORTAL_DEMO", "PORTAL_DEMO_PASSWORD"):
-        env.pop(name, None)
-    env.update(
-        DATABASE_URL=database_url(),
-        REDIS_URL=REDIS_URL,
-        PORTAL_QUEUE_NAMESPACE=namespace,
-        SECRET_KEY=secrets.token_urlsafe(48),
-        BASE_URL="http://127.0.0.1:8000",
-        PORTAL_DATA_DIR=str(data_dir),
-        PICCOLO_CONF="portal.piccolo_conf",
-    )
-    return env
 
 
 def start_workers(
@@ -237,11 +165,11 @@ def start_workers(
     stack = contextlib.ExitStack()
     try:
         processes = [
-            (stack.enter_context(started(command, env, scratch / f"{name}-{n}.log")), n)
+            (stack.enter_context(support.started(command, env, scratch / f"{name}-{n}.log")), n)
             for n, command in enumerate(commands)
         ]
         for process, number in processes:
-            wait_for_worker(process, scratch / f"{name}-{number}.log")
+            support.wait_for_worker(process, scratch / f"{name}-{number}.log")
     except BaseException:
         stack.close()
         raise
@@ -254,7 +182,7 @@ def still_running(groups: list[int], scratch: Path, name: str) -> None:
             os.killpg(pid, 0)
         except ProcessLookupError:
             tails = "\n".join(log.read_text()[-3000:] for log in scratch.glob(f"{name}-*.log"))
-            raise BenchError(f"a {name} worker died:\n{tails}") from None
+            raise support.BenchError(f"a {name} worker died:\n{tails}") from None
 
 
 # --- the phases ------------------------------------------------------------------------------
@@ -269,22 +197,20 @@ def engine_phase(
     for order_id in order_ids:
         evaluate_submitted_order.send(str(order_id))
     print(f"  engine: {len(order_ids):,} messages enqueued in {time.perf_counter() - began:.2f} s")
-    portal = venv_tool("portal")
+    portal = support.venv_tool("portal")
     command = [portal, "worker", "--processes", "1", "--threads", str(THREADS), "--no-scheduler"]
     phase = asyncio.run(measure_engine(args, env, scratch, command, len(order_ids)))
     statuses = order_statuses()
     events = evaluated_events()
     print(f"  engine: orders now {statuses}; {events:,} 'evaluated' events")
     if statuses.get("submitted") or events != len(order_ids):
-        raise BenchError("not every order was evaluated exactly once")
+        raise support.BenchError("not every order was evaluated exactly once")
     return phase
 
 
 async def measure_engine(
     args: argparse.Namespace, env: dict[str, str], scratch: Path, command: list[str], total: int
 ) -> Phase:
-    connection = await asyncpg.connect(database_url())
-
     async def evaluated() -> int:
         waiting: int = await connection.fetchval(
             'SELECT count(*) FROM "portal_order" WHERE "status" = \'submitted\''
@@ -297,7 +223,7 @@ async def measure_engine(
         )
         return owed
 
-    try:
+    async with support.connected(support.database_url(DATABASE_NAME)) as connection:
         started_at = time.perf_counter()
         stack, groups = start_workers([command] * WORKERS, env, scratch, "engine")
         with stack:
@@ -323,8 +249,6 @@ async def measure_engine(
                 f"{settled - started_at:.2f} s after the workers' start"
             )
             report_start_failures(scratch, owed)
-    finally:
-        await connection.close()
     return phase
 
 
@@ -339,11 +263,11 @@ class Window:
 
     @classmethod
     async def open(cls, groups: list[int], done: Callable[[], Awaitable[int]]) -> Window:
-        cpu = sum(group_cpu_seconds(pid) for pid in groups)
+        cpu = sum(support.group_cpu_seconds(pid) for pid in groups)
         return cls(groups, time.perf_counter(), await done(), cpu)
 
     def close(self, label: str, total: int, finished: float) -> Phase:
-        cpu = sum(group_cpu_seconds(pid) for pid in self.groups) - self.cpu_before
+        cpu = sum(support.group_cpu_seconds(pid) for pid in self.groups) - self.cpu_before
         return Phase(label, total - self.done_before, finished - self.began, cpu)
 
 
@@ -362,7 +286,7 @@ async def poll_until(
         if value >= target:
             return time.perf_counter()
         if time.perf_counter() > deadline:
-            raise BenchError(f"{what}: not within {seconds:.0f} s (at {value:,})")
+            raise support.BenchError(f"{what}: not within {seconds:.0f} s (at {value:,})")
         polls += 1
         if polls % 50 == 0:
             check()
@@ -407,7 +331,7 @@ def noop_phase(
     enqueued = time.perf_counter() - began
     print(f"  no-op: {args.noop_messages:,} messages enqueued in {enqueued:.2f} s")
     command = [
-        venv_tool("dramatiq"),
+        support.venv_tool("dramatiq"),
         "tests.benchmarks.noop_actors",
         "--processes",
         "1",
@@ -422,7 +346,7 @@ def noop_phase(
     finally:
         client.close()
     if count != args.noop_messages:
-        raise BenchError(f"the counter reads {count:,}, not {args.noop_messages:,}")
+        raise support.BenchError(f"the counter reads {count:,}, not {args.noop_messages:,}")
     return phase
 
 
@@ -457,7 +381,7 @@ async def measure_noop(
     return phase
 
 
-def benchmark(args: argparse.Namespace, scratch: Path, cleanup: contextlib.ExitStack) -> None:
+def benchmark(args: argparse.Namespace, scratch: Path, cleanup: contextlib.ExitStack) -> int:
     namespace = f"portal-bench-engine-{secrets.token_hex(4)}"
     print(
         f"Engine benchmark: {args.orders:,} submitted orders, then {args.noop_messages:,} no-op "
@@ -467,11 +391,13 @@ def benchmark(args: argparse.Namespace, scratch: Path, cleanup: contextlib.ExitS
         f"  {os.cpu_count()} CPUs shared by the workers, PostgreSQL, Redis and this script; "
         f"database {DATABASE_NAME}; Redis {REDIS_URL}, queue namespace {namespace}"
     )
-    cleanup.callback(forget_redis_keys, namespace)
-    env = environment(scratch / "data", namespace)
-    cleanup.callback(drop_database)
-    create_database()
-    run_portal_cli(["migrate"], env)
+    cleanup.callback(support.forget_redis_keys, REDIS_URL, namespace)
+    env = support.portal_environment(
+        scratch / "data", DATABASE_NAME, REDIS_URL, "http://127.0.0.1:8000", namespace=namespace
+    )
+    cleanup.callback(support.drop_database, DATABASE_NAME)
+    support.recreate_database(DATABASE_NAME)
+    support.run_portal_cli(["migrate"], env)
     order_ids = seed(args.orders)
     # This process sends the messages: the same broker, namespace and settings as the workers.
     os.environ.update(env)
@@ -492,11 +418,8 @@ def benchmark(args: argparse.Namespace, scratch: Path, cleanup: contextlib.ExitS
         f"ratio engine / no-op: {engine.per_second / noop.per_second:.1%} "
         f"(the no-op is {noop.per_second / engine.per_second:.1f}x faster)"
     )
-    print(
-        f"re-run: cd {shlex.quote(str(REPO_ROOT))} && .venv/bin/python -m "
-        f"tests.benchmarks.bench_engine --orders {args.orders} "
-        f"--noop-messages {args.noop_messages} --timeout {args.timeout}"
-    )
+    print(f"re-run: {support.rerun_command('bench_engine', args)}")
+    return 0
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -513,21 +436,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    begun = time.monotonic()
-    # SIGTERM (a CI timeout) unwinds like Ctrl-C, so the cleanup below still runs.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    with contextlib.ExitStack() as cleanup:
-        scratch = Path(tempfile.mkdtemp(prefix="portal-bench-engine-"))
-        cleanup.callback(shutil.rmtree, scratch, ignore_errors=True)
-        try:
-            benchmark(args, scratch, cleanup)
-        except (BenchError, subprocess.SubprocessError) as error:
-            print(f"FAILED: {error}", file=sys.stderr)
-            return 1
-        finally:
-            print(f"(run took {time.monotonic() - begun:.0f} s; cleaning up)")
-    return 0
+    return support.run_benchmark(
+        "portal-bench-engine-",
+        functools.partial(benchmark, parse_args(argv)),
+        failures=(subprocess.SubprocessError,),
+    )
 
 
 if __name__ == "__main__":

@@ -37,15 +37,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import os
-import shlex
-import shutil
-import signal
 import statistics
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,7 +49,7 @@ import asyncpg
 import httpx
 
 from portal.pagination import encode_cursor
-from tests.benchmarks import bench_requests as harness
+from tests.benchmarks import support
 
 FULL_DATABASE = "portal_bench_orders_full"
 SMALL_DATABASE = "portal_bench_orders_small"
@@ -221,51 +217,29 @@ class Loader:
     )
 
 
-def database_url(name: str) -> str:
-    return harness.POSTGRES_ADMIN_DSN.rsplit("/", 1)[0] + "/" + name
-
-
 def marker(orgs: int) -> str:
     return f"bench_orders_scale v{GENERATOR_VERSION} orgs={orgs} complete"
 
 
-async def _admin_sql(statements: list[str]) -> None:
-    connection = await asyncpg.connect(harness.POSTGRES_ADMIN_DSN)
-    try:
-        for statement in statements:
-            await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
 async def _database_marker(name: str) -> str | None:
-    connection = await asyncpg.connect(harness.POSTGRES_ADMIN_DSN)
-    try:
+    async with support.connected(support.POSTGRES_ADMIN_DSN) as connection:
         found: str | None = await connection.fetchval(
             "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
             name,
         )
-    finally:
-        await connection.close()
     return found
 
 
-def recreate_database(name: str) -> None:
-    asyncio.run(
-        _admin_sql([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'])
-    )
-
-
-def drop_database(name: str) -> None:
-    asyncio.run(_admin_sql([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)']))
-
-
 def environment(data_dir: Path, port: int, database: str) -> dict[str, str]:
-    env = harness.portal_environment(data_dir, port, 10)
-    env["DATABASE_URL"] = database_url(database)
     # No workers: nothing but the web process reads these databases.
-    env["PORTAL_QUEUE_NAMESPACE"] = f"portal-bench-orders-{os.getpid()}"
-    return env
+    return support.portal_environment(
+        data_dir,
+        database,
+        support.REDIS_URL,
+        f"http://127.0.0.1:{port}",
+        pool_max=10,
+        namespace=f"portal-bench-orders-{os.getpid()}",
+    )
 
 
 async def _secondary_indexes(connection: asyncpg.Connection) -> list[tuple[str, str]]:
@@ -285,8 +259,7 @@ async def _secondary_indexes(connection: asyncpg.Connection) -> list[tuple[str, 
 async def generate(name: str, orgs: int, password_hash: str) -> dict[str, float]:
     """Fill a migrated database; returns seconds per step."""
     timings: dict[str, float] = {}
-    connection = await asyncpg.connect(database_url(name), command_timeout=3600)
-    try:
+    async with support.connected(support.database_url(name), command_timeout=3600) as connection:
         await connection.execute("SET synchronous_commit = off")
         await connection.execute("SET maintenance_work_mem = '512MB'")
         await connection.execute("SET work_mem = '64MB'")
@@ -321,9 +294,7 @@ async def generate(name: str, orgs: int, password_hash: str) -> dict[str, float]
             await connection.execute(f'VACUUM (ANALYZE) "{table}"')
         timings["vacuum analyze"] = time.monotonic() - started
         await check_counts(connection, orgs)
-    finally:
-        await connection.close()
-    await _admin_sql([f"COMMENT ON DATABASE \"{name}\" IS '{marker(orgs)}'"])
+    await support.admin_sql([f"COMMENT ON DATABASE \"{name}\" IS '{marker(orgs)}'"])
     return timings
 
 
@@ -337,13 +308,13 @@ async def check_counts(connection: asyncpg.Connection, orgs: int) -> None:
     for table, count in expected.items():
         found = await connection.fetchval(f'SELECT count(*) FROM "{table}"')  # noqa: S608
         if found != count:
-            raise harness.BenchError(f"{table}: {found:,} rows, expected {count:,}")
+            raise support.BenchError(f"{table}: {found:,} rows, expected {count:,}")
     orphans = await connection.fetchval(
         'SELECT count(*) FROM "portal_order" o LEFT JOIN "portal_user" u '
         'ON u."id" = o."requester" AND u."organisation" = o."organisation" WHERE u."id" IS NULL'
     )
     if orphans:
-        raise harness.BenchError(f"{orphans} orders whose requester is not in their organisation")
+        raise support.BenchError(f"{orphans} orders whose requester is not in their organisation")
 
 
 def prepare(name: str, orgs: int, keep: bool, env: dict[str, str], password_hash: str) -> None:
@@ -351,8 +322,8 @@ def prepare(name: str, orgs: int, keep: bool, env: dict[str, str], password_hash
         print(f"  {name}: reusing the database generated earlier ({orgs:,} organisation(s))")
         return
     started = time.monotonic()
-    recreate_database(name)
-    harness.run_portal_cli(["migrate"], env)
+    support.recreate_database(name)
+    support.run_portal_cli(["migrate"], env)
     timings = asyncio.run(generate(name, orgs, password_hash))
     steps = ", ".join(f"{label} {seconds:.1f} s" for label, seconds in timings.items())
     print(
@@ -380,8 +351,7 @@ class Target:
 
 
 async def probes_for(database: str, organisation: int) -> dict[str, Probe]:
-    connection = await asyncpg.connect(database_url(database))
-    try:
+    async with support.connected(support.database_url(database)) as connection:
         org_id = await connection.fetchval("SELECT md5('org:' || $1::int)::uuid", organisation)
         admin = await connection.fetchval(
             "SELECT md5('user:' || $1::int || ':0')::uuid", organisation
@@ -402,43 +372,14 @@ async def probes_for(database: str, organisation: int) -> dict[str, Probe]:
             'SELECT "name" FROM "service" WHERE "organisation" = $1 ORDER BY "name", "id" LIMIT 1',
             org_id,
         )
-    finally:
-        await connection.close()
     if waiting == 0 or len(services) < 2:
-        raise harness.BenchError(f"{database}: organisation {organisation} has no data")
+        raise support.BenchError(f"{database}: organisation {organisation} has no data")
     cursor = encode_cursor(services[0]["name"], services[0]["id"])
     return {
         "approvals": Probe("/approvals", f'<span id="queue-count">{waiting}</span>'),
         "services first": Probe("/services", f">{first}</a>"),
         "services deep": Probe(f"/services?after={cursor}", f">{services[1]['name']}</a>"),
     }
-
-
-def timed_get(client: httpx.Client, probe: Probe) -> float:
-    started = time.perf_counter()
-    response = client.get(probe.url)
-    elapsed = (time.perf_counter() - started) * 1000
-    if response.status_code != 200 or probe.expected not in response.text:
-        raise harness.BenchError(
-            f"GET {probe.url}: {response.status_code}, {probe.expected!r} missing"
-        )
-    return elapsed
-
-
-def p95(samples: list[float]) -> float:
-    return sorted(samples)[max(0, int(len(samples) * 0.95) - 1)]
-
-
-@contextlib.contextmanager
-def signed_in(target: Target) -> Iterator[httpx.Client]:
-    token, csrf = harness.sign_in(target.base_url, target.admin_email, ADMIN_PASSWORD)
-    cookies = {harness.SESSION_COOKIE: token, "csrftoken": csrf}
-    try:
-        with httpx.Client(base_url=target.base_url, cookies=cookies, timeout=60) as client:
-            yield client
-    finally:
-        with contextlib.suppress(Exception):
-            harness.forget_session(token)
 
 
 def measure(
@@ -448,12 +389,16 @@ def measure(
     results: dict[tuple[str, str], list[float]] = {}
     for page in PAGES:
         for target, client in zip(targets, clients, strict=True):
+            probe = target.probes[page]
             for _ in range(20):
-                timed_get(client, target.probes[page])
+                support.timed_get(client, probe.url, probe.expected)
             results[(target.label, page)] = []
         for _ in range(requests):
             for target, client in zip(targets, clients, strict=True):
-                results[(target.label, page)].append(timed_get(client, target.probes[page]))
+                probe = target.probes[page]
+                results[(target.label, page)].append(
+                    support.timed_get(client, probe.url, probe.expected)
+                )
     return results
 
 
@@ -473,16 +418,16 @@ def report(
         for target, samples in ((small, little), (full, big)):
             print(
                 f"  {page:<16} {target.label:<22} {statistics.median(samples):>8.2f} "
-                f"{p95(samples):>8.2f}"
+                f"{support.p95(samples):>8.2f}"
             )
         ratio = statistics.median(big) / statistics.median(little)
-        ratio_p95 = p95(big) / p95(little)
+        ratio_p95 = support.p95(big) / support.p95(little)
         worst = max(worst, ratio)
         print(f"  {page:<16} {'ratio full / small':<22} {ratio:>7.2f}x {ratio_p95:>7.2f}x")
     return worst
 
 
-def run(args: argparse.Namespace, scratch: Path, cleanup: contextlib.ExitStack) -> float:
+def benchmark(args: argparse.Namespace, scratch: Path, cleanup: contextlib.ExitStack) -> int:
     from portal.auth.passwords import hash_password
 
     password_hash = hash_password(ADMIN_PASSWORD)
@@ -497,13 +442,13 @@ def run(args: argparse.Namespace, scratch: Path, cleanup: contextlib.ExitStack) 
     ]
     targets: list[Target] = []
     for label, database, orgs, measured in plan:
-        port = harness.free_port()
+        port = support.free_port()
         env = environment(scratch / database, port, database)
         if not args.keep:
-            cleanup.callback(drop_database, database)
+            cleanup.callback(support.drop_database, database)
         prepare(database, orgs, args.keep, env, password_hash)
         cleanup.enter_context(
-            harness.served(harness.PORTAL_APP, port, 1, env, scratch / f"{database}.log", "/health")
+            support.served(support.PORTAL_APP, port, 1, env, scratch / f"{database}.log", "/health")
         )
         targets.append(
             Target(
@@ -521,17 +466,20 @@ def run(args: argparse.Namespace, scratch: Path, cleanup: contextlib.ExitStack) 
             f"signed in as {target.admin_email}; queue expects "
             f"{target.probes['approvals'].expected!r}"
         )
-    clients = [cleanup.enter_context(signed_in(target)) for target in targets]
+    clients = [
+        cleanup.enter_context(
+            support.signed_in(
+                target.base_url, target.admin_email, ADMIN_PASSWORD, support.REDIS_URL
+            )
+        )
+        for target in targets
+    ]
     results = measure(targets, clients, args.requests)
     worst = report(targets, results, args.requests)
     verdict = "MET" if worst <= TARGET_RATIO else "NOT MET"
     print(f"worst median ratio {worst:.2f} (target <= {TARGET_RATIO}): {verdict}")
-    print(
-        f"re-run: cd {shlex.quote(str(harness.REPO_ROOT))} && .venv/bin/python -m "
-        f"tests.benchmarks.bench_orders_scale --orgs {args.orgs} --requests {args.requests}"
-        + (" --keep" if args.keep else "")
-    )
-    return worst
+    print(f"re-run: {support.rerun_command('bench_orders_scale', args)}")
+    return 0 if worst <= TARGET_RATIO else 2
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -550,21 +498,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    begun = time.monotonic()
-    # SIGTERM (a CI timeout) unwinds like Ctrl-C, so the cleanup below still runs.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    with contextlib.ExitStack() as cleanup:
-        scratch = Path(tempfile.mkdtemp(prefix="portal-bench-orders-"))
-        cleanup.callback(shutil.rmtree, scratch, ignore_errors=True)
-        try:
-            worst = run(args, scratch, cleanup)
-        except harness.BenchError as error:
-            print(f"FAILED: {error}", file=sys.stderr)
-            return 1
-        finally:
-            print(f"(run took {time.monotonic() - begun:.0f} s; cleaning up)")
-    return 0 if worst <= TARGET_RATIO else 2
+    return support.run_benchmark(
+        "portal-bench-orders-", functools.partial(benchmark, parse_args(argv))
+    )
 
 
 if __name__ == "__main__":

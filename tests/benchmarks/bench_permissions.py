@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from portal.permissions.model import AREA_MAX_LEVEL, Area, Grants, Level, OverrideKind, Tier
 from portal.permissions.resolve import Override, effective_levels, level_in
+from tests.benchmarks import support
 
 ORGANISATIONS = 100
 USERS_PER_ORGANISATION = 100
@@ -212,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         f"for comparison the issue quotes pycasbin domain RBAC enforce at "
         f"~{CASBIN_PER_SECOND} per second on this model"
     )
-    print(f"re-run: .venv/bin/python -m tests.benchmarks.bench_permissions --checks {args.checks}")
+    print(f"re-run: {support.rerun_command('bench_permissions', args)}")
     return 0 if rate >= TARGET_PER_SECOND else 2
 
 
