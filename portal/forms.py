@@ -27,7 +27,8 @@ def parse_uuids(raw: list[Any]) -> tuple[list[UUID], bool]:
     return ids, False
 
 
-def parse_revision(raw: Any) -> int | None:
+def parse_count(raw: Any) -> int | None:
+    """A revision or a level as a form sends it: digits only."""
     text = str(raw or "")
     return int(text) if text.isdigit() and len(text) < 10 else None
 
@@ -38,3 +39,16 @@ def typed_password(form: Any) -> tuple[str, dict[str, str]]:
     if password != str(form.get("password_again") or ""):
         return password, {"password_again": "The two passwords are not the same."}
     return password, {}
+
+
+def parse_chosen_levels(raw: list[Any]) -> tuple[list[tuple[UUID, int]], bool]:
+    """The (order id, level) pairs of a bulk choice, each sent as "id:level" (at most MAX_IDS);
+    True when one of them is not such a pair."""
+    chosen = []
+    for value in raw[:MAX_IDS]:
+        order_text, _, level_text = str(value or "").partition(":")
+        order_id, level = parse_uuid(order_text), parse_count(level_text)
+        if order_id is None or level is None:
+            return [], True
+        chosen.append((order_id, level))
+    return chosen, False

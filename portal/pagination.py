@@ -10,12 +10,13 @@ from uuid import UUID
 from portal.errors import Refusal
 
 
-class BadCursor(Refusal):
-    """A page link that was tampered with or outlived its list (or names an unknown filter).
-    The API answers it as a refused `after`; a page shows `problem` above the list."""
+class BadListQuery(Refusal):
+    """A page link that was tampered with or outlived its list (`after`), or a filter with an
+    unknown value (named by `field`). The API answers it as that field refused; a page shows
+    `problem` above the list."""
 
-    def __init__(self, problem: str) -> None:
-        super().__init__(errors={"after": problem})
+    def __init__(self, problem: str, field: str = "after") -> None:
+        super().__init__(errors={field: problem})
         self.problem = problem
 
 
@@ -30,6 +31,6 @@ def decode_cursor(cursor: str) -> tuple[str, UUID]:
         value, row_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
         return str(value), UUID(str(row_id))
     except (ValueError, TypeError) as error:
-        raise BadCursor(
+        raise BadListQuery(
             "That page link is not valid any more; start from the first page."
         ) from error

@@ -44,6 +44,7 @@ ACTION_LABELS = {
     "approval_policy.created": "Approval policy created",
     "approval_policy.changed": "Approval policy changed",
     "organisation.approval_timing_changed": "Approval reminder and escalation times changed",
+    "organisation.approval_levels_changed": "Approval levels: different person rule changed",
     **{kind.action: f"Order: {label.lower()}" for kind, label in ORDER_EVENT_LABELS.items()},
 }
 

@@ -50,8 +50,15 @@ class QueueOut(msgspec.Struct):
     total: int
 
 
+class ChosenLevelIn(msgspec.Struct, forbid_unknown_fields=True):
+    order_id: UUID
+    # The level the approver saw waiting (the queue's `level`): a retried request finds it
+    # decided (409) instead of approving the next level unseen.
+    level: int
+
+
 class BulkApproveIn(msgspec.Struct, forbid_unknown_fields=True):
-    orders: list[UUID]
+    orders: list[ChosenLevelIn]
 
 
 class BulkResultOut(msgspec.Struct):
@@ -159,7 +166,9 @@ async def bulk_approve_api(
         raise InputError({"orders": f"Approve at most {MAX_BULK} orders at once."})
     results = [
         BulkResultOut(r.order_id, r.refusal is None, r.state, r.refusal or "Approval recorded.")
-        for r in await approve_each(actor, data.orders, base_url(request))
+        for r in await approve_each(
+            actor, [(o.order_id, o.level) for o in data.orders], base_url(request)
+        )
     ]
     return BulkOut(results)
 
@@ -296,6 +305,9 @@ async def preview_api(
 
 
 class DecisionIn(msgspec.Struct, forbid_unknown_fields=True):
+    # The level the approver decides (the order's `current_level`): a repeat of the same
+    # decision finds it decided (409) and never decides the next level.
+    level: int
     # The revision the approver looked at; a changed order is refused (409) rather than
     # approved unseen. Optional.
     revision: int | None = None
@@ -316,7 +328,7 @@ async def decide_api(
     data: DecisionIn,
 ) -> DecisionOut:
     outcome = await decide(
-        actor, order_id, approve, data.reason, data.revision, base_url=base_url(request)
+        actor, order_id, approve, data.reason, data.revision, data.level, base_url=base_url(request)
     )
     return DecisionOut(order_id, outcome.state)
 

@@ -15,7 +15,7 @@ from portal.activity.log import Actor
 from portal.approvals.engine import DecisionRefused, decide
 from portal.approvals.queue import queue_of
 from portal.context import base_url
-from portal.forms import parse_revision
+from portal.forms import parse_count
 from portal.orders.handlers import render_order_page
 from portal.permissions.guards import signed_in
 from portal.permissions.principal import Principal
@@ -52,12 +52,18 @@ async def _decide(
     reason = str(form.get("reason") or "")
     in_queue = request.headers.get("hx-request") == "true"
     try:
+        level = parse_count(form.get("level"))
+        if level is None:
+            # Every decision form names the level it shows; without one, a replay could
+            # decide a level nobody saw.
+            raise DecisionRefused(409, "Open the order again to see which level waits.")
         await decide(
             actor,
             order_id,
             approve,
             reason,
-            parse_revision(form.get("revision")),
+            parse_count(form.get("revision")),
+            level,
             base_url=base_url(request),
         )
     except DecisionRefused as error:

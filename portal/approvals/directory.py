@@ -7,6 +7,7 @@ from collections.abc import Collection
 from uuid import UUID
 
 from portal.approvals.rules import TIER_ROLE_PREFIX, Directory
+from portal.organisations.tables import Organisation
 from portal.permissions.model import Tier
 from portal.permissions.tables import UserRole
 from portal.users.tables import User
@@ -37,4 +38,14 @@ async def load_directory(organisation_id: UUID, roles: Collection[str] = ()) -> 
                 h["user"] for h in holders if h["role"] == role_id and h["user"] in active
             )
     admins = frozenset(p["id"] for p in people if p["tier"] == Tier.ADMIN.value)
-    return Directory(active=active, admins=admins, role_members=members)
+    distinct = (
+        await Organisation.select(Organisation.approval_distinct_levels)
+        .where(Organisation.id == organisation_id)
+        .first()
+    )
+    return Directory(
+        active=active,
+        admins=admins,
+        role_members=members,
+        distinct_levels=bool(distinct and distinct["approval_distinct_levels"]),
+    )

@@ -34,6 +34,7 @@ from portal.approvals.rules import (
     Step,
     applies,
     counts_for,
+    earlier_approvers,
     evaluate,
     progress,
     step_to_json,
@@ -44,6 +45,7 @@ from portal.jobs import wake_delivery
 from portal.orders.states import status_label
 from portal.orders.tables import Order, OrderDecision
 from portal.orders.timeline import EventKind, record
+from portal.text import CONTROL_MESSAGE, has_control_characters
 
 MAX_REASON = 1000
 
@@ -139,6 +141,15 @@ async def evaluate_order(order_id: UUID, base_url: str) -> Outcome | None:
     return Outcome(state.state.value, tuple(emails))
 
 
+def _other_level(asked: int, waiting: int) -> str:
+    if asked < waiting:
+        return (
+            f"Level {asked} of this order is already decided; level {waiting} waits now. "
+            "Nothing was recorded: open the order to decide that level."
+        )
+    return f"Level {asked} is not waiting yet: the order waits on level {waiting}."
+
+
 def _nobody_note(state: Progress) -> str:
     if state.state is State.PENDING and not state.deciders:
         return (
@@ -157,11 +168,17 @@ async def decide(
     approve: bool,
     reason: str = "",
     revision: int | None = None,
+    level: int | None = None,
     *,
     base_url: str,
 ) -> Outcome:
     """One approver's approval or rejection of the level that is waiting. The emails it
-    queued are woken after the commit."""
+    queued are woken after the commit.
+
+    `level` is the level the approver saw waiting (pages and the API always send it): a
+    repeated request, a client's retry or a double click then finds its level decided and is
+    refused, instead of deciding the next level, which its approver never saw."""
+    level_asked = level
     reason = reason.strip()
     if not approve and not reason:
         raise DecisionRefused(
@@ -169,6 +186,8 @@ async def decide(
         )
     if len(reason) > MAX_REASON:
         raise DecisionRefused(422, f"Use at most {MAX_REASON} characters.", "reason")
+    if has_control_characters(reason, multiline=True):
+        raise DecisionRefused(422, CONTROL_MESSAGE, "reason")
     async with write_transaction():
         order = await locked_order(order_id, actor.organisation_id)
         if order is None:
@@ -196,14 +215,28 @@ async def decide(
         )
         level = before.level
         assert level is not None  # pending orders wait on a level
+        if level_asked is not None and level_asked != level:
+            raise DecisionRefused(409, _other_level(level_asked, level))
         if any(d.approver == actor.user_id and d.level == level for d in decisions):
             raise DecisionRefused(409, "You have already decided on this level of the order.")
         if actor.user_id not in before.deciders:
+            if directory.distinct_levels and actor.user_id in earlier_approvers(decisions, level):
+                raise DecisionRefused(
+                    403,
+                    "Each level of an order needs a different person: "
+                    "you approved an earlier level.",
+                )
             if actor.user_id == order["requester"]:
                 raise DecisionRefused(403, "You cannot approve or reject your own order.")
             raise DecisionRefused(403, "You are not an approver of this order's current level.")
         steps_counted = counts_for(
-            steps, level, actor.user_id, order["requester"], directory, order["escalated"]
+            steps,
+            level,
+            actor.user_id,
+            order["requester"],
+            directory,
+            order["escalated"],
+            decisions,
         )
         try:
             await OrderDecision.insert(
@@ -338,14 +371,14 @@ class BulkApproval:
 
 
 async def approve_each(
-    actor: Actor, order_ids: Iterable[UUID], base_url: str
+    actor: Actor, chosen: Iterable[tuple[UUID, int]], base_url: str
 ) -> list[BulkApproval]:
-    """Approve each order in its own transaction; a refusal does not stop the others. Each
-    approval's emails are woken as soon as it committed."""
+    """Approve each chosen (order, level) in its own transaction; a refusal does not stop the
+    others. Each approval's emails are woken as soon as it committed."""
     results = []
-    for order_id in dict.fromkeys(order_ids):
+    for order_id, level in dict(chosen).items():
         try:
-            outcome = await decide(actor, order_id, approve=True, base_url=base_url)
+            outcome = await decide(actor, order_id, True, level=level, base_url=base_url)
         except DecisionRefused as error:
             results.append(BulkApproval(order_id, None, error.message))
             continue

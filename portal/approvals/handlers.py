@@ -15,23 +15,27 @@ from litestar.response import Redirect, Template
 
 from portal.activity.log import Actor
 from portal.approvals.engine import approve_each
+from portal.approvals.organisation import (
+    check_timing,
+    distinct_levels_of,
+    save_distinct_levels,
+    save_timing,
+    timing_of,
+)
 from portal.approvals.policies import (
     TIER_ROLES,
     PolicyError,
     check_policy,
-    check_timing,
     get_policy,
     json_list,
     list_policies,
     preview,
     save_policy,
-    save_timing,
-    timing_of,
 )
 from portal.approvals.queue import parse_filters, queue_of
 from portal.context import base_url
 from portal.errors import NotFound
-from portal.forms import parse_uuids
+from portal.forms import parse_chosen_levels
 from portal.orders.validation import parse_money
 from portal.pages import page
 from portal.permissions.guards import signed_in
@@ -70,15 +74,15 @@ async def bulk_approve_submit(
 ) -> Template:
     """Approve each chosen order on its own; one refusal does not stop the others."""
     form = await request.form()
-    ids, bad = parse_uuids(form.getall("orders", []))
+    chosen, bad = parse_chosen_levels(form.getall("orders", []))
     results: list[tuple[UUID, str, bool]] = []
     problem = None
-    if bad or not ids:
+    if bad or not chosen:
         problem = "Choose one or more orders from the queue."
-    elif len(ids) > MAX_BULK:
+    elif len(chosen) > MAX_BULK:
         problem = f"Approve at most {MAX_BULK} orders at once."
     else:
-        for result in await approve_each(actor, ids, base_url(request)):
+        for result in await approve_each(actor, chosen, base_url(request)):
             message = result.refusal or (
                 "Approved." if result.state == "approved" else "Approval recorded."
             )
@@ -138,6 +142,7 @@ async def _policies_page(
         policies=policies,
         names=names | {role: label for role, label in choices["roles"]},
         timing=timing_values or await timing_of(principal.organisation_id),
+        distinct_levels=await distinct_levels_of(principal.organisation_id),
         timing_errors=timing_errors or {},
         can_change=principal.may(Area.APPROVAL_POLICIES, Level.FULL),
         notice="Saved." if request.query_params.get("done") else None,
@@ -304,6 +309,15 @@ async def timing_submit(
     return Redirect("/settings/approval-policies?done=timing", status_code=303)
 
 
+@post("/levels", opt=POLICIES_FULL)
+async def levels_submit(
+    request: Request[Any, Any, Any], actor: NamedDependency[Actor]
+) -> Response[Any]:
+    form = await request.form()
+    await save_distinct_levels(actor, form.get("distinct_levels") == "on")
+    return Redirect("/settings/approval-policies?done=levels", status_code=303)
+
+
 QUEUE_PAGES = Router(
     "/approvals",
     route_handlers=[queue_page, bulk_approve_submit],
@@ -319,6 +333,7 @@ POLICY_PAGES = Router(
         policy_page,
         save_policy_submit,
         timing_submit,
+        levels_submit,
     ],
     include_in_schema=False,
 )

@@ -25,9 +25,9 @@ from portal.db import UNIQUE_VIOLATIONS, write_transaction
 from portal.errors import Refusal
 from portal.orders.states import OrderKind
 from portal.orders.validation import parse_money
-from portal.organisations.tables import Organisation
 from portal.permissions.model import Tier
 from portal.permissions.tables import Role
+from portal.text import add_control_character_errors
 from portal.users.tables import User
 
 POLICY_COLUMNS = (
@@ -95,7 +95,7 @@ class PolicyError(Refusal):
         super().__init__(message, errors, status)
 
 
-def _whole(value: object, low: int, high: int) -> int:
+def whole_number(value: object, low: int, high: int) -> int:
     if isinstance(value, bool) or not str(value).strip().isdigit():
         raise ValueError(f"Enter a whole number from {low} to {high}.")
     number = int(str(value).strip())
@@ -136,9 +136,10 @@ def check_policy(fields: Mapping[str, Any]) -> tuple[PolicyInput | None, dict[st
     numbers: dict[str, int] = {}
     for key, high in (("required_approvals", MAX_REQUIRED), ("level", MAX_LEVEL)):
         try:
-            numbers[key] = _whole(fields.get(key, 1), 1, high)
+            numbers[key] = whole_number(fields.get(key, 1), 1, high)
         except ValueError as error:
             errors[key] = str(error)
+    add_control_character_errors(errors, {"name": name})
     if errors:
         return None, errors
     return (
@@ -331,56 +332,3 @@ async def preview(
             )
         )
     return result
-
-
-MAX_HOURS = 24 * 30
-
-
-def check_timing(fields: Mapping[str, Any]) -> tuple[tuple[int, int] | None, dict[str, str]]:
-    errors: dict[str, str] = {}
-    hours: dict[str, int] = {}
-    for key in ("reminder_hours", "escalation_hours"):
-        try:
-            hours[key] = _whole(fields.get(key, ""), 1, MAX_HOURS)
-        except ValueError as error:
-            errors[key] = str(error)
-    if not errors and hours["escalation_hours"] <= hours["reminder_hours"]:
-        errors["escalation_hours"] = "Escalate later than the reminder."
-    if errors:
-        return None, errors
-    return (hours["reminder_hours"], hours["escalation_hours"]), {}
-
-
-async def timing_of(organisation_id: UUID) -> dict[str, Any]:
-    row = (
-        await Organisation.select(
-            Organisation.approval_reminder_hours.as_alias("reminder_hours"),
-            Organisation.approval_escalation_hours.as_alias("escalation_hours"),
-        )
-        .where(Organisation.id == organisation_id)
-        .first()
-    )
-    assert row is not None
-    return dict(row)
-
-
-async def save_timing(actor: Actor, reminder_hours: int, escalation_hours: int) -> None:
-    """Applies to levels that start waiting from now on; waiting ones keep their clocks."""
-    async with write_transaction():
-        before = await timing_of(actor.organisation_id)
-        await Organisation.update(
-            {
-                Organisation.approval_reminder_hours: reminder_hours,
-                Organisation.approval_escalation_hours: escalation_hours,
-            }
-        ).where(Organisation.id == actor.organisation_id)
-        await log_action(
-            "organisation.approval_timing_changed",
-            organisation_id=actor.organisation_id,
-            actor_id=actor.user_id,
-            origin=actor.origin,
-            data={
-                "before": before,
-                "after": {"reminder_hours": reminder_hours, "escalation_hours": escalation_hours},
-            },
-        )

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from piccolo.columns.combination import WhereRaw
+from piccolo.columns.combination import Or, Where, WhereRaw
 
 from portal.approvals.directory import load_directory
 from portal.approvals.progress import steps_of
@@ -127,23 +127,36 @@ async def approver_queue(
     if not rows:
         return Queue([], 0)
     directory = await load_directory(organisation_id)
+    who: Where | Or = OrderDecision.approver == user_id
+    if directory.distinct_levels:
+        who = who | (OrderDecision.approve == True)  # noqa: E712 (a column comparison)
+    decisions = await OrderDecision.select(
+        OrderDecision.order,
+        OrderDecision.revision,
+        OrderDecision.level,
+        OrderDecision.approver,
+        OrderDecision.approve,
+    ).where(who & OrderDecision.order.is_in([row["id"] for row in rows]))
     decided = {
-        (row["order"], row["revision"], row["level"])
-        for row in await OrderDecision.select(
-            OrderDecision.order, OrderDecision.revision, OrderDecision.level
-        ).where(
-            (OrderDecision.approver == user_id)
-            & OrderDecision.order.is_in([row["id"] for row in rows])
-        )
+        (d["order"], d["revision"], d["level"]) for d in decisions if d["approver"] == user_id
     }
     items = []
     for row in rows:
         level = row["current_level"]
         if (row["id"], row["revision"], level) in decided:
             continue
+        # Where each level needs a different person, who approved an earlier level is out.
+        excluded = frozenset(
+            d["approver"]
+            for d in decisions
+            if directory.distinct_levels
+            and d["approve"]
+            and (d["order"], d["revision"]) == (row["id"], row["revision"])
+            and d["level"] < level
+        )
         steps = [s for s in steps_of(row) if s.level == level]
         if any(
-            user_id in eligible(step, row["requester_id"], directory, row["escalated"])
+            user_id in eligible(step, row["requester_id"], directory, row["escalated"], excluded)
             for step in steps
         ):
             items.append(

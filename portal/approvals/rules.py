@@ -53,6 +53,9 @@ class Directory:
     active: frozenset[UUID]
     admins: frozenset[UUID]
     role_members: Mapping[str, frozenset[UUID]]
+    # The organisation's rule "each level needs a different person": whoever approved a level
+    # of an order may not decide its later levels.
+    distinct_levels: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,12 +131,18 @@ def evaluate(
 
 
 def eligible(
-    step: Step, requester: UUID, directory: Directory, escalated: bool = False
+    step: Step,
+    requester: UUID,
+    directory: Directory,
+    escalated: bool = False,
+    excluded: frozenset[UUID] = frozenset(),
 ) -> frozenset[UUID]:
     """Who may approve this step now: its active approvers but never the requester, plus the
-    admins once escalated; if that leaves nobody, the admins (still never the requester)."""
-    admins = directory.admins - {requester}
-    people = (step.approvers & directory.active) - {requester}
+    admins once escalated; if that leaves nobody, the admins (still never the requester).
+    `excluded`: who approved an earlier level, where each level needs a different person."""
+    unable = excluded | {requester}
+    admins = directory.admins - unable
+    people = (step.approvers & directory.active) - unable
     if escalated:
         people |= admins
     return people or admins
@@ -168,16 +177,34 @@ def progress(
         waiting_escalated = escalated and level == levels[0]
         at_level = [d for d in decisions if d.level == level]
         approved = frozenset(d.approver for d in at_level)
+        excluded = earlier_approvers(decisions, level) if directory.distinct_levels else frozenset()
         tallies = []
         deciders: set[UUID] = set()
         for step in (step for step in steps if step.level == level):
-            eligible_now = eligible(step, requester, directory, waiting_escalated)
+            eligible_now = eligible(step, requester, directory, waiting_escalated, excluded)
             counted = frozenset(d.approver for d in at_level if counts(d, step, eligible_now))
             tallies.append((step, len(counted), approvals_needed(step, eligible_now, counted)))
             deciders |= eligible_now
         if any(count < needed or needed == 0 for _, count, needed in tallies):
             return Progress(State.PENDING, level, frozenset(deciders - approved), tuple(tallies))
     return Progress(State.APPROVED, None, frozenset())
+
+
+def earlier_approvers(decisions: Iterable[Decision], level: int) -> frozenset[UUID]:
+    """Who approved a level below this one (of the same revision)."""
+    return frozenset(d.approver for d in decisions if d.level < level and d.approve)
+
+
+def shared_approvers(
+    steps: Sequence[Step], requester: UUID, directory: Directory
+) -> dict[UUID, tuple[int, ...]]:
+    """The people who may approve more than one level of an order as things stand: one person
+    could then clear several levels alone (unless each level needs a different person)."""
+    levels: dict[UUID, set[int]] = {}
+    for step in steps:
+        for person in eligible(step, requester, directory):
+            levels.setdefault(person, set()).add(step.level)
+    return {person: tuple(sorted(held)) for person, held in levels.items() if len(held) > 1}
 
 
 def counts(decision: Decision, step: Step, eligible_now: frozenset[UUID]) -> bool:
@@ -193,12 +220,17 @@ def counts_for(
     requester: UUID,
     directory: Directory,
     escalated: bool = False,
+    decisions: Iterable[Decision] = (),
 ) -> frozenset[UUID]:
-    """The steps of a level an approver may decide now: what their decision will count for."""
+    """The steps of a level an approver may decide now: what their decision will count for.
+    `decisions`: the revision's earlier ones, which exclude their approvers from this level
+    where each level needs a different person."""
+    excluded = earlier_approvers(decisions, level) if directory.distinct_levels else frozenset()
     return frozenset(
         step.policy_id
         for step in steps
-        if step.level == level and approver in eligible(step, requester, directory, escalated)
+        if step.level == level
+        and approver in eligible(step, requester, directory, escalated, excluded)
     )
 
 

@@ -21,7 +21,8 @@ from portal.jobs import wake_delivery
 from portal.organisations.service import MAX_NAME_LENGTH
 from portal.permissions.model import Tier
 from portal.permissions.tables import Role, UserRole
-from portal.users.emails import MAX_EMAIL_LENGTH, is_valid_email, normalise_email
+from portal.text import CONTROL_MESSAGE, has_control_characters
+from portal.users.emails import email_problem, normalise_email
 from portal.users.tables import User
 
 
@@ -53,13 +54,15 @@ def validate_invitee(invitee: Invitee) -> dict[str, str]:
     name = " ".join(invitee.full_name.split())
     if not name:
         errors["full_name"] = "Enter the colleague's name."
+    elif has_control_characters(name):
+        errors["full_name"] = CONTROL_MESSAGE
     elif len(name) > MAX_NAME_LENGTH:
         errors["full_name"] = f"Use at most {MAX_NAME_LENGTH} characters."
     email = normalise_email(invitee.email)
     if not email:
         errors["email"] = "Enter the colleague's email address."
-    elif len(email) > MAX_EMAIL_LENGTH or not is_valid_email(email):
-        errors["email"] = "This is not a valid email address."
+    elif problem := email_problem(email):
+        errors["email"] = problem
     if invitee.tier not in {tier.value for tier in Tier}:
         errors["tier"] = "Choose admin, manager or user."
     return errors

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 from uuid import UUID
@@ -28,7 +30,9 @@ async def deliver(email_id: UUID, settings: Settings) -> str:
         return "not owed"
     attempt = row["attempts"]
     if settings.smtp_url is None:
-        # The local outbox: the row itself is the delivered message, read on /dev/outbox.
+        # The local outbox: the row itself is the delivered message, read on /dev/outbox, and
+        # a copy for mail tools goes to the data directory.
+        await asyncio.to_thread(write_eml, settings.data_dir / "outbox", _message(settings, row))
         await mark_sent(email_id, attempt, "local")
         return "kept locally"
     try:
@@ -40,6 +44,18 @@ async def deliver(email_id: UUID, settings: Settings) -> str:
         # The lease ran out mid-send and another worker took the email over.
         logger.warning("email %s was sent after its lease ended", email_id)
     return "sent"
+
+
+def write_eml(directory: Path, message: EmailMessage) -> Path:
+    """The message as an .eml file named after its Message-ID: a retry rewrites the same file,
+    and a reader never sees half of one (written aside, then renamed)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    name = str(message["Message-ID"]).strip("<>").split("@", 1)[0]
+    path = directory / f"{name}.eml"
+    partial = directory / f".{name}.eml.partial"
+    partial.write_bytes(message.as_bytes())
+    partial.replace(path)
+    return path
 
 
 def _message(settings: Settings, row: dict[str, Any]) -> EmailMessage:

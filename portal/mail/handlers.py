@@ -1,36 +1,45 @@
-"""The developer outbox: emails kept locally because no SMTP server is configured."""
+"""The developer's mail catcher: in the embedded mode (no REDIS_URL, no SMTP_URL) every email
+the portal writes is kept locally, readable here by whoever sits at the machine (a loopback
+client, signed in or not: a reset link is for someone who cannot sign in) and written as an
+`.eml` file under the data directory. Anywhere else the page does not exist."""
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from litestar import Request, Router, get
-from litestar.di import NamedDependency
 from litestar.response import Template
 
-from portal.errors import Refusal
+from portal.errors import NotFound
 from portal.mail.outbox import recent_emails
 from portal.pages import page
-from portal.permissions.guards import requires
-from portal.permissions.model import Area, Level
-from portal.permissions.principal import Principal
+from portal.permissions.guards import public
+from portal.settings import Settings
 
-PRIVATE_KINDS = frozenset({"password_reset", "access_email"})
+SHOWN = 200
 
 
-@get("/", opt=requires(Area.USERS, Level.READ))
-async def outbox_page(
-    request: Request[Any, Any, Any], principal: NamedDependency[Principal]
-) -> Template:
-    if request.app.state.settings.smtp_url is not None:
-        # With a real SMTP server the mail is in people's inboxes, not here.
-        raise Refusal("There is no local outbox: emails go out over SMTP.", status=404)
-    emails = await recent_emails(principal.organisation_id, 100)
-    for email in emails:
-        # A reset link opens someone's account: only its recipient may read it here.
-        if email["kind"] in PRIVATE_KINDS and email["to_address"] != principal.email:
-            email["text_body"] = "(A password-reset link: shown only to its recipient.)"
-    return page(request, "mail/outbox.html", emails=emails)
+def is_loopback(request: Request[Any, Any, Any]) -> bool:
+    host = request.client.host if request.client else ""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def catches_mail(settings: Settings) -> bool:
+    return settings.embedded and settings.smtp_url is None
+
+
+@get("/", opt=public())
+async def outbox_page(request: Request[Any, Any, Any]) -> Template:
+    settings: Settings = request.app.state.settings
+    if not catches_mail(settings) or not is_loopback(request):
+        # With SMTP the mail is in people's inboxes; from another machine this is no page.
+        raise NotFound("page")
+    emails = await recent_emails(SHOWN)
+    return page(request, "mail/outbox.html", emails=emails, eml_dir=settings.data_dir / "outbox")
 
 
 PAGES = Router(

@@ -128,10 +128,11 @@ async def owed_emails(lease: timedelta, limit: int = 1000) -> list[UUID]:
     return [row["id"] for row in rows]
 
 
-async def recent_emails(organisation_id: UUID, limit: int) -> list[dict[str, Any]]:
-    """The organisation's newest emails, for the developer outbox."""
+async def recent_emails(limit: int) -> list[dict[str, Any]]:
+    """The newest emails of every organisation: the developer's mail catcher."""
     rows: list[dict[str, Any]] = (
         await OutboundEmail.select(
+            OutboundEmail.id,
             OutboundEmail.created_at,
             OutboundEmail.to_address,
             OutboundEmail.subject,
@@ -139,7 +140,6 @@ async def recent_emails(organisation_id: UUID, limit: int) -> list[dict[str, Any
             OutboundEmail.status,
             OutboundEmail.kind,
         )
-        .where(OutboundEmail.organisation == organisation_id)
         .order_by(OutboundEmail.created_at, ascending=False)
         .limit(limit)
     )

@@ -15,7 +15,7 @@ from portal.activity.log import Actor
 from portal.errors import NotFound, Refusal
 from portal.forms import parse_uuid
 from portal.orders.catalogue import CATALOGUE
-from portal.orders.queries import BadCursor, list_orders, order_detail
+from portal.orders.queries import BadListQuery, list_orders, order_detail
 from portal.orders.service import OrderError, cancel_order, edit_order, place_order, submit_order
 from portal.orders.states import STATUS_LABELS, STATUSES
 from portal.orders.validation import check_order
@@ -58,7 +58,7 @@ async def orders_page(
     orders = None
     try:
         orders = await list_orders(principal, status, mine, request.query_params.get("after"))
-    except BadCursor as error:
+    except BadListQuery as error:
         problem = error.problem
     return page(
         request,

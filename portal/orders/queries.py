@@ -3,7 +3,7 @@ otherwise people see their own orders and those they are an approver of."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -14,12 +14,12 @@ from piccolo.columns.combination import WhereRaw
 
 from portal.approvals.directory import load_directory
 from portal.approvals.progress import revision_decisions, steps_of
-from portal.approvals.rules import Progress, State, Step, progress
+from portal.approvals.rules import Directory, Progress, State, Step, progress, shared_approvers
 from portal.orders.catalogue import CATALOGUE
 from portal.orders.states import STATUS_LABELS, STATUSES
 from portal.orders.tables import Order
 from portal.orders.timeline import TimelineEntry, timeline
-from portal.pagination import BadCursor, decode_cursor, encode_cursor
+from portal.pagination import BadListQuery, decode_cursor, encode_cursor
 from portal.permissions.model import Area, Level
 from portal.permissions.principal import Principal
 from portal.users.tables import User
@@ -96,12 +96,12 @@ async def list_orders(
         condition &= Order.requester == principal.user_id
     if status:
         if status not in STATUSES:
-            raise BadCursor(f"Unknown status {status[:40]!r}.")
+            raise BadListQuery(f"Unknown status {status[:40]!r}.", field="status")
         condition &= Order.status == status
     if after:
         value, _ = decode_cursor(after)
         if not value.isdigit():
-            raise BadCursor("That page link is not valid any more; start from the first page.")
+            raise BadListQuery("That page link is not valid any more; start from the first page.")
         condition &= WhereRaw('"portal_order"."number" < {}', int(value))
     rows = (
         await Order.select(*ROW_COLUMNS)
@@ -141,6 +141,9 @@ class OrderDetail:
     timeline: list[TimelineEntry]
     is_requester: bool
     may_decide: bool
+    # While pending: the people who may approve more than one of its levels, and the levels.
+    shared_levels: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    distinct_levels: bool = False
 
     @property
     def undecided(self) -> bool:
@@ -173,6 +176,7 @@ async def order_detail(principal: Principal, order_id: UUID) -> OrderDetail | No
         return None
     steps = steps_of(order)
     state: Progress | None = None
+    directory: Directory | None = None
     if order["status"] == State.PENDING.value:
         directory = await load_directory(principal.organisation_id)
         decisions = await revision_decisions(order_id, order["revision"])
@@ -197,26 +201,37 @@ async def order_detail(principal: Principal, order_id: UUID) -> OrderDetail | No
         service_name=order["service_name"],
         notes=order["notes"],
         revision=order["revision"],
-        current_level=order["current_level"],
+        # The level the decision forms name: where the order waits as worked out now.
+        current_level=state.level if state else order["current_level"],
         rejection_reason=order["rejection_reason"],
         decided_at=order["decided_at"],
         steps=await _step_views(steps, state),
         timeline=await timeline(order_id),
         is_requester=is_requester,
         may_decide=may_decide,
+        shared_levels=await _shared_levels(steps, order["requester_id"], directory),
+        distinct_levels=bool(directory and directory.distinct_levels),
     )
 
 
+async def _shared_levels(
+    steps: Sequence[Step], requester: UUID, directory: Directory | None
+) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    shared = shared_approvers(steps, requester, directory) if directory else {}
+    names = await _names(shared)
+    return tuple(sorted((names.get(person, "(unknown)"), held) for person, held in shared.items()))
+
+
+async def _names(people: Iterable[UUID]) -> dict[UUID, str]:
+    wanted = sorted(set(people))
+    if not wanted:
+        return {}
+    rows = await User.select(User.id, User.full_name).where(User.id.is_in(wanted))
+    return {row["id"]: row["full_name"] for row in rows}
+
+
 async def _step_views(steps: Sequence[Step], state: Progress | None) -> list[StepView]:
-    people = {approver for step in steps for approver in step.approvers}
-    names = {
-        row["id"]: row["full_name"]
-        for row in (
-            await User.select(User.id, User.full_name).where(User.id.is_in(sorted(people)))
-            if people
-            else []
-        )
-    }
+    names = await _names(approver for step in steps for approver in step.approvers)
     tallies = {step: (count, needed) for step, count, needed in (state.tallies if state else ())}
     views = []
     for step in steps:
@@ -233,4 +248,4 @@ async def _step_views(steps: Sequence[Step], state: Progress | None) -> list[Ste
     return views
 
 
-__all__ = ["BadCursor", "OrderDetail", "OrderPage", "OrderRow", "list_orders", "order_detail"]
+__all__ = ["BadListQuery", "OrderDetail", "OrderPage", "OrderRow", "list_orders", "order_detail"]

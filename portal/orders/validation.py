@@ -9,6 +9,7 @@ from uuid import UUID
 
 from portal.orders.catalogue import CATALOGUE
 from portal.orders.states import OrderKind
+from portal.text import add_control_character_errors
 
 MAX_QUANTITY = 100_000
 # Below the column's 14 digits with 2 decimals; no order of a portal customer comes near it.
@@ -84,6 +85,25 @@ def parse_quantity(value: object) -> int:
     return quantity
 
 
+def catalogue_floor(item: str, quantity: int) -> Decimal:
+    """The least a catalogue item can cost: its price times the quantity."""
+    return CATALOGUE[item].unit_price * quantity
+
+
+def below_catalogue_price(item: str, quantity: int, cost: Decimal) -> str | None:
+    """Why an estimate is refused: policies weigh the cost, so typing a low estimate must not
+    slip an order under a threshold. An estimate may add to the catalogue price (installation,
+    extras), never take from it."""
+    floor = catalogue_floor(item, quantity)
+    if cost >= floor:
+        return None
+    return (
+        f"At least {floor:,.2f} for {quantity:,} x {CATALOGUE[item].name} "
+        f"({CATALOGUE[item].unit_price:,.2f} each); an estimate may add to the catalogue "
+        "price, not take from it."
+    )
+
+
 def check_order(fields: Mapping[str, object]) -> tuple[OrderDraft | None, dict[str, str]]:
     """Every field checked at once, so the person sees every problem in one go.
 
@@ -126,12 +146,20 @@ def check_order(fields: Mapping[str, object]) -> tuple[OrderDraft | None, dict[s
             cost = parse_money(raw_cost if raw_cost is not None else "")
         except ValueError as error:
             errors["estimated_cost"] = str(error)
+    if kind is OrderKind.NEW and item in CATALOGUE and "estimated_cost" not in errors:
+        problem = below_catalogue_price(item, quantity, cost)
+        if problem:
+            errors["estimated_cost"] = problem
     cost_centre = str(fields.get("cost_centre") or "").strip()
     if len(cost_centre) > MAX_COST_CENTRE:
         errors["cost_centre"] = f"Use at most {MAX_COST_CENTRE} characters."
     notes = str(fields.get("notes") or "").strip()
     if len(notes) > MAX_NOTES:
         errors["notes"] = f"Use at most {MAX_NOTES} characters."
+    add_control_character_errors(
+        errors,
+        {"item": item, "description": description, "cost_centre": cost_centre, "notes": notes},
+    )
     if errors:
         return None, errors
     if kind is OrderKind.NEW and not description:

@@ -1,4 +1,4 @@
-from piccolo.columns import UUID, Integer, Timestamptz, Varchar
+from piccolo.columns import UUID, Boolean, Integer, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -23,3 +23,6 @@ class Organisation(Table, tablename="organisation"):
     # A level pending this long reminds its approvers; this long, it goes to the admins too.
     approval_reminder_hours = Integer(default=24)
     approval_escalation_hours = Integer(default=72)
+    # "Each level needs a different person": whoever approved one level of an order may not
+    # decide its later levels (off: one person holding several levels may clear them all).
+    approval_distinct_levels = Boolean(default=False)

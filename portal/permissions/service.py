@@ -3,7 +3,6 @@ keys the principal cache, in the same transaction, so it takes effect on the nex
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 from uuid import UUID
@@ -14,12 +13,12 @@ from portal.errors import NotFound, Refusal
 from portal.organisations.tables import Organisation
 from portal.permissions.model import MAX_POLICIES_PER_ROLE, Area, Level, parse_grants
 from portal.permissions.tables import PermissionPolicy, PolicyGrant, Role, RolePolicy
+from portal.text import has_control_characters
 
 MAX_ROLE_NAME = 100
 MAX_DESCRIPTION = 500
 # A description is free text over several lines; every other control character is refused
 # (PostgreSQL cannot even store NUL).
-_DESCRIPTION_CONTROLS_ALLOWED = {"\n", "\t"}
 
 
 class PermissionChangeError(Refusal):
@@ -194,7 +193,7 @@ def _check_name(name: str, errors: dict[str, str]) -> str:
         errors["name"] = (
             f"The name can be at most {MAX_ROLE_NAME} characters; this one has {len(cleaned):,}."
         )
-    elif _has_control_characters(cleaned):
+    elif has_control_characters(cleaned):
         errors["name"] = "The name cannot contain control characters."
     return cleaned
 
@@ -206,13 +205,9 @@ def _check_description(description: str, errors: dict[str, str]) -> str:
             f"The description can be at most {MAX_DESCRIPTION} characters; "
             f"this one has {len(cleaned):,}."
         )
-    elif _has_control_characters(cleaned, allowed=_DESCRIPTION_CONTROLS_ALLOWED):
+    elif has_control_characters(cleaned, multiline=True):
         errors["description"] = "The description cannot contain control characters."
     return cleaned
-
-
-def _has_control_characters(text: str, allowed: set[str] | None = None) -> bool:
-    return any(unicodedata.category(char) == "Cc" and char not in (allowed or ()) for char in text)
 
 
 def _check_policy_ids(policy_ids: Iterable[UUID], errors: dict[str, str]) -> list[UUID]:

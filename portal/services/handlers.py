@@ -20,7 +20,7 @@ from portal.permissions.model import Area, Level
 from portal.permissions.principal import Principal
 from portal.permissions.requirements import SERVICES_FULL, SERVICES_READ
 from portal.services.export import services_csv
-from portal.services.queries import BadCursor, get_service, list_services
+from portal.services.queries import BadListQuery, get_service, list_services
 from portal.services.service import AssignmentError, assign_contact
 from portal.users.handlers import NOTICES
 from portal.users.queries import people, person
@@ -49,7 +49,7 @@ async def _services_page(
     services = None
     try:
         services = await list_services(principal, search, request.query_params.get("after"))
-    except BadCursor as error:
+    except BadListQuery as error:
         problem = error.problem
     can_assign = principal.may(Area.SERVICES, Level.FULL)
     return page(

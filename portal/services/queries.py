@@ -14,7 +14,7 @@ from uuid import UUID
 
 from piccolo.columns.combination import WhereRaw
 
-from portal.pagination import BadCursor, decode_cursor, encode_cursor
+from portal.pagination import BadListQuery, decode_cursor, encode_cursor
 from portal.permissions.model import Scope
 from portal.permissions.principal import Principal
 from portal.services.tables import Service
@@ -158,7 +158,7 @@ async def get_service(principal: Principal, service_id: UUID) -> ServiceRow | No
 
 
 __all__ = [
-    "BadCursor",
+    "BadListQuery",
     "ExportedService",
     "ServicePage",
     "ServiceRow",

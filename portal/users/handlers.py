@@ -21,7 +21,7 @@ from portal.invitations.service import (
     send_invitation,
 )
 from portal.pages import page
-from portal.pagination import BadCursor
+from portal.pagination import BadListQuery
 from portal.permissions.model import Area, Level, Tier
 from portal.permissions.principal import Principal, load_principal
 from portal.permissions.queries import role_names
@@ -63,7 +63,7 @@ async def users_page(
     if problem is None:
         try:
             users = await list_users(principal.organisation_id, query)
-        except BadCursor as error:
+        except BadListQuery as error:
             problem = error.problem
     return page(
         request,

@@ -19,6 +19,7 @@ from portal.jobs import wake_delivery
 from portal.organisations.service import MAX_NAME_LENGTH
 from portal.permissions.model import AREA_MAX_LEVEL, Area, Level, OverrideKind, Tier
 from portal.permissions.tables import Role, UserRole
+from portal.text import add_control_character_errors
 from portal.users.tables import User, UserOverride
 
 MAX_REASON_LENGTH = 500
@@ -147,6 +148,15 @@ def validate_changes(changes: UserChanges) -> dict[str, str]:
     for area, override in changes.overrides.items():
         if override is not None and override[1] > AREA_MAX_LEVEL[area]:
             errors[f"override_{area.value}"] = "That level does not exist in this area."
+    add_control_character_errors(
+        errors,
+        {
+            "full_name": changes.full_name or "",
+            "display_name": changes.display_name or "",
+            "locale": changes.locale or "",
+            "time_zone": changes.time_zone or "",
+        },
+    )
     return errors
 
 

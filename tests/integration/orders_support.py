@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -10,6 +11,7 @@ from portal import db
 from portal.activity.log import Actor
 from portal.approvals.engine import Outcome, evaluate_order
 from portal.approvals.policies import check_policy, save_policy
+from portal.orders.catalogue import CATALOGUE
 from portal.orders.service import place_order
 from portal.orders.tables import Order, OrderEvent
 from portal.orders.validation import check_order
@@ -62,18 +64,26 @@ async def principal_of(member: Member) -> Principal:
     return principal
 
 
+def item_costing_at_most(cost: str) -> str:
+    """The dearest catalogue item one unit of which fits the estimate: a typed estimate may
+    add to the catalogue price, never take from it."""
+    fitting = [item for item in CATALOGUE.values() if item.unit_price <= Decimal(cost)]
+    assert fitting, f"no catalogue item costs at most {cost}"
+    return max(fitting, key=lambda item: item.unit_price).code
+
+
 async def place(
     member: Member,
     cost: str,
     *,
     submit: bool = True,
     cost_centre: str = "IT-100",
-    item: str = "leased-line-10g",
+    item: str | None = None,
 ) -> UUID:
     draft, errors = check_order(
         {
             "kind": "new",
-            "item": item,
+            "item": item or item_costing_at_most(cost),
             "quantity": "1",
             "estimated_cost": cost,
             "cost_centre": cost_centre,

@@ -188,7 +188,7 @@ async def test_an_edit_while_pending_resets_the_approvals_and_re_evaluates(acme:
     order_id = await place_and_evaluate(acme.manager, "100.00")
     await decide(actor(acme.admin), order_id, approve=True, base_url=BASE_URL)
     draft, _ = check_order(
-        {"kind": "new", "item": "leased-line-10g", "quantity": "2", "estimated_cost": "200.00"}
+        {"kind": "new", "item": "firewall", "quantity": "2", "estimated_cost": "200.00"}
     )
     assert draft is not None
     manager = await principal_of(acme.manager)

@@ -59,13 +59,13 @@ async def test_a_manager_places_an_order_in_the_page_and_the_admin_rejects_it(
         assert f'id="queue-{order_id}"' in queue.text
         htmx = {"hx-request": "true"}
         refused = await admin.post(
-            f"/orders/{order_id}/reject", data=form(admin, reason=" "), headers=htmx
+            f"/orders/{order_id}/reject", data=form(admin, reason=" ", level="1"), headers=htmx
         )
         assert refused.status_code == 422
         assert "Give a reason" in refused.text and await status_of(order_id) == "pending_approval"
         rejected = await admin.post(
             f"/orders/{order_id}/reject",
-            data=form(admin, reason="Over budget this quarter", revision="1"),
+            data=form(admin, reason="Over budget this quarter", revision="1", level="1"),
             headers=htmx,
         )
         assert rejected.status_code == 200
@@ -151,7 +151,7 @@ async def test_the_api_places_edits_and_cancels_and_shows_the_timeline(
     assert (await client.get(f"/api/v1/orders/{order_id}")).status_code == 404
     assert (await client.get(f"/orders/{order_id}")).status_code == 404
     foreign = await client.post(
-        f"/api/v1/orders/{order_id}/approve", json={}, headers=api_headers(client)
+        f"/api/v1/orders/{order_id}/approve", json={"level": 1}, headers=api_headers(client)
     )
     assert foreign.status_code == 404
     assert (await client.get("/api/v1/orders")).json()["items"] == []
@@ -200,7 +200,7 @@ async def test_twenty_concurrent_api_decisions_make_one_decision_and_one_transit
         verb = "reject" if index % 4 == 0 else "approve"
         response = await client.post(
             f"/api/v1/orders/{order_id}/{verb}",
-            json={"reason": "No budget", "revision": 1},
+            json={"reason": "No budget", "revision": 1, "level": 1},
             headers=sessions[index % len(sessions)],
         )
         return response.status_code
@@ -228,7 +228,7 @@ async def test_bulk_approve_gives_a_result_per_order(
     await sign_in(client, acme.admin.email)
     response = await client.post(
         "/api/v1/approvals/approve",
-        json={"orders": [str(i) for i in [*others, own, foreign]]},
+        json={"orders": [{"order_id": str(i), "level": 1} for i in [*others, own, foreign]]},
         headers=api_headers(client),
     )
     assert response.status_code == 200
@@ -238,7 +238,7 @@ async def test_bulk_approve_gives_a_result_per_order(
     assert results[str(foreign)]["ok"] is False
     assert results[str(foreign)]["message"] == "No such order."
     assert await status_of(foreign) == "pending_approval"
-    page = await client.post("/approvals/approve", data=form(client, orders=[str(own)]))
+    page = await client.post("/approvals/approve", data=form(client, orders=[f"{own}:1"]))
     assert page.status_code == 200 and "own order" in page.text
     await sign_in(client, second.email)
     queue = (await client.get("/api/v1/approvals")).json()
@@ -384,8 +384,49 @@ async def test_a_draft_is_edited_in_the_form_submitted_and_found_among_mine(
         f"/orders/{order_id}/submit", data=form(client), follow_redirects=False
     )
     assert submitted.status_code == 303 and await status_of(order_id) == "submitted"
-    await place_and_evaluate(acme.admin, "10.00")
+    await place_and_evaluate(acme.admin, "12.00")
     mine = await client.get("/orders?mine=1")
     everyone = await client.get("/orders")
     assert f"/orders/{order_id}" in mine.text and mine.text.count('href="/orders/') - 1 == 1
     assert everyone.text.count('<td><a href="/orders/') == 2
+
+
+async def test_a_low_typed_estimate_cannot_slip_a_catalogue_order_under_a_policy(
+    client: AsyncTestClient[Litestar], acme: Tenant
+) -> None:
+    await add_policy(acme, "Over 500", "500.00")
+    await sign_in(client, acme.manager.email)
+    order = {"type": "new", "item": "leased-line-10g", "quantity": 1, "estimated_cost": "120"}
+    refused = await client.post("/api/v1/orders", json=order, headers=api_headers(client))
+    assert refused.status_code == 422
+    [detail] = refused.json()["error"]["details"]
+    assert detail["field"] == "estimated_cost"
+    assert detail["message"].startswith("At least 1,250.00 for 1 x Leased line 10 Gbps")
+    page = await client.post(
+        "/orders",
+        data=form(client, kind="new", item="leased-line-10g", quantity="1", estimated_cost="120"),
+    )
+    assert page.status_code == 422
+    assert 'id="estimated_cost-error"' in page.text and "At least 1,250.00" in page.text
+    assert await Order.count() == 0
+    more = await client.post(
+        "/api/v1/orders", json={**order, "estimated_cost": "1400.00"}, headers=api_headers(client)
+    )
+    assert more.status_code == 201
+    order_id = UUID(more.json()["order"]["id"])
+    await evaluate_order(order_id, BASE_URL)
+    assert await status_of(order_id) == "pending_approval"
+
+
+async def test_an_unknown_status_filter_is_refused_as_the_status_field(
+    client: AsyncTestClient[Litestar], acme: Tenant
+) -> None:
+    await sign_in(client, acme.manager.email)
+    refused = await client.get("/api/v1/orders", params={"status": "bogus"})
+    assert refused.status_code == 422
+    assert refused.json()["error"]["details"] == [
+        {"field": "status", "message": "Unknown status 'bogus'."}
+    ]
+    stale = await client.get("/api/v1/orders", params={"after": "not-a-cursor"})
+    assert stale.status_code == 422
+    assert [d["field"] for d in stale.json()["error"]["details"]] == ["after"]

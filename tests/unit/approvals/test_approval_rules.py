@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from decimal import Decimal
 from uuid import UUID, uuid4
 
@@ -22,10 +23,12 @@ from portal.approvals.rules import (
     applies,
     approvals_needed,
     counts_for,
+    earlier_approvers,
     eligible,
     evaluate,
     named_approvers,
     progress,
+    shared_approvers,
     snapshot_steps,
     step_from_json,
     step_to_json,
@@ -636,3 +639,40 @@ def test_property_step_json_round_trip(
 ) -> None:
     original = Step(level, policy_id, name, required, approvers)
     assert step_from_json(json.loads(json.dumps(step_to_json(original)))) == original
+
+
+# --- each level a different person -----------------------------------------------------------
+
+
+def test_one_admin_may_clear_two_levels_unless_each_needs_a_different_person() -> None:
+    admin, other_admin, requester = people(3)
+    steps = [step(set(), level=1), step(set(), level=2)]  # naming nobody: the admins
+    approved_one = [Decision(admin, 1, True)]
+    alone = directory({requester}, {admin})
+    assert progress(steps, approved_one, requester, alone).deciders == {admin}
+    distinct = replace(alone, distinct_levels=True)
+    # With nobody else, level 2 is left without a decider rather than to the same person.
+    left = progress(steps, approved_one, requester, distinct)
+    assert (left.state, left.level, left.deciders) == (State.PENDING, 2, frozenset())
+    two = replace(directory({requester}, {admin, other_admin}), distinct_levels=True)
+    assert progress(steps, approved_one, requester, two).deciders == {other_admin}
+    assert progress(steps, [], requester, two).deciders == {admin, other_admin}
+    done = progress(steps, [*approved_one, Decision(other_admin, 2, True)], requester, two)
+    assert done.state is State.APPROVED
+
+
+def test_a_named_approver_of_two_levels_is_shared_and_excluded_later_when_distinct() -> None:
+    finance, board, requester, admin = people(4)
+    steps = [step({finance}, level=1), step({finance, board}, level=2)]
+    where = directory({finance, board, requester}, {admin})
+    assert shared_approvers(steps, requester, where) == {finance: (1, 2)}
+    distinct = replace(where, distinct_levels=True)
+    assert progress(steps, [Decision(finance, 1, True)], requester, distinct).deciders == {board}
+    assert progress(steps, [Decision(finance, 1, True)], requester, where).deciders == {
+        finance,
+        board,
+    }
+    assert earlier_approvers([Decision(finance, 1, True), Decision(board, 2, True)], 2) == {finance}
+    assert (
+        shared_approvers([step({finance}, level=1), step({board}, level=2)], requester, where) == {}
+    )

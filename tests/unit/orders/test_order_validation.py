@@ -210,6 +210,36 @@ def test_given_cost_overrides_the_catalogue_estimate() -> None:
     assert draft.estimated_cost == Decimal("1000.00")
 
 
+@pytest.mark.parametrize(
+    ("item", "quantity", "typed"),
+    [("leased-line-10g", 1, "120"), ("leased-line-10g", 2, "2499.99"), ("firewall", 3, "0.01")],
+)
+def test_a_typed_estimate_below_the_catalogue_price_is_refused(
+    item: str, quantity: int, typed: str
+) -> None:
+    # Policies weigh the cost: typing a low estimate must not slip an order under a threshold.
+    draft, errors = check_order(
+        {**NEW_ORDER, "item": item, "quantity": quantity, "estimated_cost": typed}
+    )
+    assert draft is None
+    floor = CATALOGUE[item].unit_price * quantity
+    assert errors == {
+        "estimated_cost": f"At least {floor:,.2f} for {quantity:,} x {CATALOGUE[item].name} "
+        f"({CATALOGUE[item].unit_price:,.2f} each); an estimate may add to the catalogue "
+        "price, not take from it."
+    }
+
+
+@pytest.mark.parametrize("typed", ["2500.00", "2500.01", "9000"])
+def test_a_typed_estimate_may_add_to_the_catalogue_price(typed: str) -> None:
+    draft, errors = check_order(
+        {**NEW_ORDER, "item": "leased-line-10g", "quantity": 2, "estimated_cost": typed}
+    )
+    assert errors == {}
+    assert draft is not None
+    assert draft.estimated_cost == Decimal(typed).quantize(Decimal("0.01"))
+
+
 def test_valid_new_order_gives_a_clean_draft() -> None:
     draft, errors = check_order(
         {

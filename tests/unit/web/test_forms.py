@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import uuid4
 
-from portal.forms import parse_revision, parse_uuid, parse_uuids, typed_password
+from portal.forms import parse_count, parse_uuid, parse_uuids, typed_password
 
 
 def test_a_password_typed_twice_the_same_has_no_error() -> None:
@@ -27,6 +27,6 @@ def test_ids_and_revisions_that_are_not_are_flagged() -> None:
     assert parse_uuid("1; drop table") is None
     assert parse_uuids([str(one), "nope"]) == ([], True)
     assert parse_uuids([str(one)]) == ([one], False)
-    assert parse_revision("12") == 12
-    assert parse_revision("-1") is None
-    assert parse_revision("9" * 12) is None
+    assert parse_count("12") == 12
+    assert parse_count("-1") is None
+    assert parse_count("9" * 12) is None
