@@ -36,7 +36,7 @@ from portal.dashboard.handlers import account, dashboard
 from portal.error_handlers import handle_http_exception, handle_refusal, handle_unexpected
 from portal.errors import Refusal
 from portal.health.handlers import ROUTERS as health_routers
-from portal.input_guard import refuse_control_characters
+from portal.input_guard import screen_body
 from portal.invitations.batch_api import ROUTERS as batch_api_routers
 from portal.invitations.batch_handlers import ROUTERS as batch_routers
 from portal.invitations.handlers import ROUTERS as invitation_routers
@@ -160,7 +160,7 @@ def create_app(settings: Settings) -> Litestar:
             HTTPException: handle_http_exception,
             Exception: handle_unexpected,
         },
-        before_request=refuse_control_characters,
+        before_request=screen_body,
         after_request=add_security_headers,
         on_startup=[db.start],
         on_shutdown=[db.stop, close_redis],

@@ -76,3 +76,32 @@ async def test_notes_keep_their_lines_but_not_control_characters(
     kept = await post_json(client, "/api/v1/orders", {**order, "notes": "rack 4\nshelf 2"})
     assert kept.status_code == 201, kept.text
     assert await Order.count() == 1
+
+
+async def test_the_api_reads_only_what_it_declares(
+    client: AsyncTestClient[Litestar], acme: Tenant
+) -> None:
+    await sign_in(client, acme.manager.email)
+    order = '{"type": "new", "item": "firewall"}'
+    plain = await client.post(
+        "/api/v1/orders", content=order, headers={**headers(client), "content-type": "text/plain"}
+    )
+    assert plain.status_code == 415
+    assert plain.json()["error"]["message"] == (
+        "Send the body as JSON, with Content-Type: application/json."
+    )
+    missing = await client.post("/api/v1/orders", headers=headers(client))
+    assert missing.status_code == 400
+    assert missing.json()["error"]["message"] == "The request body is missing: send a JSON object."
+    loose = await post_json(
+        client, "/api/v1/orders", {"type": "new", "item": "firewall", "quantity": "3"}
+    )
+    assert loose.status_code == 422
+    assert loose.json()["error"]["details"] == [
+        {"field": "quantity", "message": "Expected `int`, got `str`"}
+    ]
+    assert await Order.count() == 0
+    exact = await post_json(
+        client, "/api/v1/orders", {"type": "new", "item": "firewall", "quantity": 3}
+    )
+    assert exact.status_code == 201

@@ -99,7 +99,8 @@ async def test_bad_order_input_gets_messages_and_stores_nothing(
         json={"type": "new", "item": "firewall", "estimated_cost": 99.5},
         headers=api_headers(client),
     )
-    assert api.status_code == 400  # a float is not money
+    assert api.status_code == 422  # a float is not money
+    assert [d["field"] for d in api.json()["error"]["details"]] == ["estimated_cost"]
     huge = await client.post(
         "/api/v1/orders",
         json={"type": "new", "item": "firewall", "estimated_cost": "1e30", "quantity": 10**9},

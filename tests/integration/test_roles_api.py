@@ -258,13 +258,13 @@ def _error(response: Any, status: int) -> dict[str, Any]:
 
 BAD_POLICIES: list[tuple[Any, int, str, str]] = [
     # (body, status, field, part of the message)
-    ({"grants": {}}, 400, "data", "missing required field `name`"),
-    ({"name": "A"}, 400, "data", "missing required field `grants`"),
-    ({"name": 5, "grants": {}}, 400, "name", "Expected `str`"),
-    ({"name": "A", "grants": ["users"]}, 400, "grants", "Expected `object`"),
-    ({"name": "A", "grants": {"users": 1}}, 400, "grants[...]", "Expected `str`"),
-    ({"name": "A", "grants": {}, "grnats": {}}, 400, "data", "unknown field `grnats`"),
-    ([], 400, "data", "Expected `object`"),
+    ({"grants": {}}, 422, "name", "missing required field `name`"),
+    ({"name": "A"}, 422, "grants", "missing required field `grants`"),
+    ({"name": 5, "grants": {}}, 422, "name", "Expected `str`"),
+    ({"name": "A", "grants": ["users"]}, 422, "grants", "Expected `object`"),
+    ({"name": "A", "grants": {"users": 1}}, 422, "grants[...]", "Expected `str`"),
+    ({"name": "A", "grants": {}, "grnats": {}}, 422, "grnats", "unknown field `grnats`"),
+    ([], 422, "body", "Expected `object`"),
     ({"name": "x" * 10_000, "grants": {}}, 422, "name", "at most 100 characters"),
     ({"name": "   ", "grants": {}}, 422, "name", "Enter a name."),
     ({"name": "A", "description": "d" * 100_000, "grants": {}}, 422, "description", "at most 500"),
@@ -326,9 +326,9 @@ async def test_bad_role_bodies_get_a_clear_structured_error_and_change_nothing(
     before = await snapshot()
     await sign_in(client, acme.admin.email)
     bad: list[tuple[Any, int, str, str]] = [
-        ({"name": "A"}, 400, "data", "missing required field `policy_ids`"),
-        ({"name": "A", "policy_ids": ["not-a-uuid"]}, 400, "policy_ids[0]", "Invalid UUID"),
-        ({"name": "A", "policy_ids": str(policy)}, 400, "policy_ids", "Expected `array`"),
+        ({"name": "A"}, 422, "policy_ids", "missing required field `policy_ids`"),
+        ({"name": "A", "policy_ids": ["not-a-uuid"]}, 422, "policy_ids[0]", "Invalid UUID"),
+        ({"name": "A", "policy_ids": str(policy)}, 422, "policy_ids", "Expected `array`"),
         ({"name": "z" * 10_000, "policy_ids": []}, 422, "name", "at most 100 characters"),
         (
             {"name": "A", "policy_ids": [str(uuid4()) for _ in range(101)]},

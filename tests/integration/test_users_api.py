@@ -58,14 +58,19 @@ async def test_validation_errors_have_the_structured_shape_and_change_nothing(
     wrong_types = await api_post(
         client, "/api/v1/users/invitations", {"full_name": 7, "email": [], "tier": None}
     )
-    assert wrong_types.status_code == 400
-    assert wrong_types.json()["error"]["code"] == "bad_request"
+    # Strict types: a wrong type is refused with its field, never converted.
+    assert wrong_types.status_code == 422
+    assert wrong_types.json()["error"]["code"] == "validation_failed"
+    assert wrong_types.json()["error"]["details"] == [
+        {"field": "full_name", "message": "Expected `str`, got `int`"}
+    ]
     unknown_field = await api_post(
         client,
         "/api/v1/users/invitations",
         {"full_name": "A", "email": "a@acme.example", "tier": "user", "is_owner": True},
     )
-    assert unknown_field.status_code == 400
+    assert unknown_field.status_code == 422
+    assert unknown_field.json()["error"]["details"][0]["field"] == "is_owner"
     taken = await api_post(
         client,
         "/api/v1/users/invitations",
