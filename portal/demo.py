@@ -9,14 +9,21 @@ from pathlib import Path
 from uuid import UUID
 
 from portal.approvals.tables import ApprovalPolicy
-from portal.db import write_transaction
-from portal.organisations.service import NewMember, add_member, create_organisation
+from portal.db import UNIQUE_VIOLATIONS, write_transaction
+from portal.organisations.service import (
+    NewMember,
+    OrganisationError,
+    add_member,
+    create_organisation,
+)
 from portal.organisations.tables import Organisation
 from portal.permissions.model import Tier
 from portal.services.tables import Service
 from portal.users.tables import User
 
 DEMO_ORGANISATION = "Acme"
+# What a process meets when another one seeded the demo a moment before it.
+RACE_LOST: tuple[type[Exception], ...] = (OrganisationError, *UNIQUE_VIOLATIONS)
 DEMO_MEMBERS = (
     ("admin@acme.example", "Ada Admin", Tier.ADMIN),
     ("manager@acme.example", "Max Manager", Tier.MANAGER),
@@ -47,21 +54,33 @@ def demo_password(data_dir: Path, from_environment: str | None) -> str:
 
 
 async def ensure_demo_organisation(password: str) -> DemoSignIn:
+    """Seed the demo once. It appears whole or not at all (one transaction), and two processes
+    starting at once on a fresh database both succeed: the database keeps one seeding, and
+    the other finds it done."""
     emails = tuple(email for email, _, _ in DEMO_MEMBERS)
-    if await Organisation.exists().where(Organisation.name == DEMO_ORGANISATION):
-        return DemoSignIn(emails, password, created=False)
+    for _ in range(3):
+        if await Organisation.exists().where(Organisation.name == DEMO_ORGANISATION):
+            return DemoSignIn(emails, password, created=False)
+        try:
+            await _seed(password)
+        except RACE_LOST:
+            continue  # another process seeded it meanwhile: look again
+        return DemoSignIn(emails, password, created=True)
+    raise RuntimeError("the demo organisation could neither be seeded nor found")
+
+
+async def _seed(password: str) -> None:
     (owner_email, owner_name, owner_tier), *others = DEMO_MEMBERS
-    organisation_id = await create_organisation(
-        DEMO_ORGANISATION, NewMember(owner_email, owner_name, owner_tier, password)
-    )
     async with write_transaction():
+        organisation_id = await create_organisation(
+            DEMO_ORGANISATION, NewMember(owner_email, owner_name, owner_tier, password)
+        )
         for email, name, tier in others:
             await add_member(
                 organisation_id, DEMO_ORGANISATION, NewMember(email, name, tier, password)
             )
         await _seed_services(organisation_id)
         await _seed_approval_policies(organisation_id)
-    return DemoSignIn(emails, password, created=True)
 
 
 DEMO_SERVICES = (
