@@ -144,6 +144,16 @@ def csrf_token(client: AsyncTestClient[Any]) -> str:
     return token
 
 
+def csrf_header(client: AsyncTestClient[Any]) -> dict[str, str]:
+    """What an API client sends with a write: the CSRF token as a header."""
+    return {"x-csrftoken": csrf_token(client)}
+
+
+def with_csrf(client: AsyncTestClient[Any], **fields: Any) -> dict[str, Any]:
+    """A form's fields with the CSRF token, as the page's form sends them."""
+    return {**fields, "_csrf_token": csrf_token(client)}
+
+
 async def sign_in(client: AsyncTestClient[Any], email: str, password: str = PASSWORD) -> Any:
     """Sign in through the real form, as a browser would; returns the POST response."""
     await client.get("/sign-in")

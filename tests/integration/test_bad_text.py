@@ -12,15 +12,11 @@ from portal.orders.tables import Order
 from portal.text import CONTROL_MESSAGE
 from portal.users.emails import MIXED_SCRIPTS
 from portal.users.tables import User
-from tests.conftest import Tenant, sign_in
-
-
-def headers(client: AsyncTestClient[Litestar]) -> dict[str, str]:
-    return {"x-csrftoken": client.cookies["csrftoken"]}
+from tests.conftest import Tenant, csrf_header, sign_in, with_csrf
 
 
 async def post_json(client: AsyncTestClient[Litestar], url: str, body: Any) -> Any:
-    return await client.post(url, json=body, headers=headers(client))
+    return await client.post(url, json=body, headers=csrf_header(client))
 
 
 async def test_a_nul_byte_in_a_name_is_refused_and_nothing_is_stored(
@@ -36,7 +32,7 @@ async def test_a_nul_byte_in_a_name_is_refused_and_nothing_is_stored(
     ]
     page = await client.post(
         "/settings/users/invite",
-        data={**invite, "_csrf_token": client.cookies["csrftoken"]},
+        data=with_csrf(client, **invite),
     )
     assert page.status_code == 422
     assert f'<p class="field-error" id="full_name-error">{CONTROL_MESSAGE}</p>' in page.text
@@ -84,13 +80,15 @@ async def test_the_api_reads_only_what_it_declares(
     await sign_in(client, acme.manager.email)
     order = '{"type": "new", "item": "firewall"}'
     plain = await client.post(
-        "/api/v1/orders", content=order, headers={**headers(client), "content-type": "text/plain"}
+        "/api/v1/orders",
+        content=order,
+        headers={**csrf_header(client), "content-type": "text/plain"},
     )
     assert plain.status_code == 415
     assert plain.json()["error"]["message"] == (
         "Send the body as JSON, with Content-Type: application/json."
     )
-    missing = await client.post("/api/v1/orders", headers=headers(client))
+    missing = await client.post("/api/v1/orders", headers=csrf_header(client))
     assert missing.status_code == 400
     assert missing.json()["error"]["message"] == "The request body is missing: send a JSON object."
     loose = await post_json(

@@ -4,7 +4,6 @@ next level, which its approver never saw."""
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from litestar import Litestar
@@ -12,7 +11,7 @@ from litestar.testing import AsyncTestClient
 
 from portal.activity.tables import ActivityEvent
 from portal.orders.tables import OrderDecision
-from tests.conftest import BASE_URL, Tenant, sign_in
+from tests.conftest import BASE_URL, Tenant, csrf_header, sign_in, with_csrf
 from tests.integration.orders_support import (
     add_person,
     add_policy,
@@ -31,14 +30,6 @@ async def two_levels_for_one_admin(acme: Tenant) -> UUID:
     return await place_and_evaluate(acme.manager, "6200.00")
 
 
-def headers(client: AsyncTestClient[Litestar]) -> dict[str, str]:
-    return {"x-csrftoken": client.cookies["csrftoken"]}
-
-
-def form(client: AsyncTestClient[Litestar], **fields: Any) -> dict[str, Any]:
-    return {**fields, "_csrf_token": client.cookies["csrftoken"]}
-
-
 async def approvals_given(order_id: UUID) -> int:
     return (await event_kinds(order_id)).count("approval_given")
 
@@ -49,17 +40,17 @@ async def test_an_api_approval_sent_twice_decides_one_level(
     order_id = await two_levels_for_one_admin(acme)
     await sign_in(client, acme.admin.email)
     url = f"/api/v1/orders/{order_id}/approve"
-    first = await client.post(url, json={"level": 1, "revision": 1}, headers=headers(client))
+    first = await client.post(url, json={"level": 1, "revision": 1}, headers=csrf_header(client))
     assert first.status_code == 200, first.text
     assert first.json()["status"] == "pending_approval"
-    again = await client.post(url, json={"level": 1, "revision": 1}, headers=headers(client))
+    again = await client.post(url, json={"level": 1, "revision": 1}, headers=csrf_header(client))
     assert again.status_code == 409
     assert again.json()["error"]["message"].startswith(ALREADY)
     assert await status_of(order_id) == "pending_approval"
     assert await OrderDecision.count() == 1
     assert await approvals_given(order_id) == 1
     # Level 2 is decided only when it is named.
-    second = await client.post(url, json={"level": 2, "revision": 1}, headers=headers(client))
+    second = await client.post(url, json={"level": 2, "revision": 1}, headers=csrf_header(client))
     assert second.status_code == 200
     assert await status_of(order_id) == "approved"
 
@@ -70,17 +61,17 @@ async def test_a_decision_must_name_its_level_and_a_future_one_is_refused(
     order_id = await two_levels_for_one_admin(acme)
     await sign_in(client, acme.admin.email)
     url = f"/api/v1/orders/{order_id}/approve"
-    missing = await client.post(url, json={"revision": 1}, headers=headers(client))
+    missing = await client.post(url, json={"revision": 1}, headers=csrf_header(client))
     assert missing.status_code == 422
     assert missing.json()["error"]["details"] == [
         {"field": "level", "message": "Object missing required field `level`"}
     ]
-    ahead = await client.post(url, json={"level": 2}, headers=headers(client))
+    ahead = await client.post(url, json={"level": 2}, headers=csrf_header(client))
     assert ahead.status_code == 409
     assert ahead.json()["error"]["message"] == (
         "Level 2 is not waiting yet: the order waits on level 1."
     )
-    page = await client.post(f"/orders/{order_id}/approve", data=form(client, revision="1"))
+    page = await client.post(f"/orders/{order_id}/approve", data=with_csrf(client, revision="1"))
     assert page.status_code == 409
     assert "Open the order again to see which level waits." in page.text
     assert await OrderDecision.count() == 0
@@ -94,7 +85,7 @@ async def test_a_double_submitted_page_approval_decides_one_level(
     detail = await client.get(f"/orders/{order_id}")
     assert '<input type="hidden" name="level" value="1">' in detail.text
     assert "Approve level 1" in detail.text
-    fields = form(client, revision="1", level="1")
+    fields = with_csrf(client, revision="1", level="1")
     first = await client.post(f"/orders/{order_id}/approve", data=fields, follow_redirects=False)
     assert first.status_code == 303
     again = await client.post(f"/orders/{order_id}/approve", data=fields)
@@ -117,15 +108,17 @@ async def test_a_replayed_bulk_approval_decides_one_level(
     queue = (await client.get("/api/v1/approvals")).json()
     assert [(i["order"]["id"], i["level"]) for i in queue["items"]] == [(str(order_id), 1)]
     body = {"orders": [{"order_id": str(order_id), "level": 1}]}
-    first = await client.post("/api/v1/approvals/approve", json=body, headers=headers(client))
+    first = await client.post("/api/v1/approvals/approve", json=body, headers=csrf_header(client))
     assert first.json()["results"][0]["ok"] is True
-    again = await client.post("/api/v1/approvals/approve", json=body, headers=headers(client))
+    again = await client.post("/api/v1/approvals/approve", json=body, headers=csrf_header(client))
     assert again.status_code == 200
     [result] = again.json()["results"]
     assert result["ok"] is False and result["message"].startswith(ALREADY)
-    page = await client.post("/approvals/approve", data=form(client, orders=[f"{order_id}:1"]))
+    page = await client.post("/approvals/approve", data=with_csrf(client, orders=[f"{order_id}:1"]))
     assert ALREADY in page.text
-    garbled = await client.post("/approvals/approve", data=form(client, orders=[str(order_id)]))
+    garbled = await client.post(
+        "/approvals/approve", data=with_csrf(client, orders=[str(order_id)])
+    )
     assert garbled.status_code == 422
     assert await OrderDecision.count() == 1
     assert await approvals_given(order_id) == 1
@@ -143,7 +136,7 @@ async def test_each_level_can_be_made_to_need_a_different_person(
     assert 'id="distinct_levels" name="distinct_levels">' in settings.text
     saved = await client.post(
         "/settings/approval-policies/levels",
-        data=form(client, distinct_levels="on"),
+        data=with_csrf(client, distinct_levels="on"),
         follow_redirects=False,
     )
     assert saved.status_code == 303
@@ -156,13 +149,13 @@ async def test_each_level_can_be_made_to_need_a_different_person(
         == 1
     )
     url = f"/api/v1/orders/{order_id}/approve"
-    first = await client.post(url, json={"level": 1}, headers=headers(client))
+    first = await client.post(url, json={"level": 1}, headers=csrf_header(client))
     assert first.status_code == 200
     assert (
         "but each level needs a different person" in (await client.get(f"/orders/{order_id}")).text
     )
     assert (await client.get("/api/v1/approvals")).json()["items"] == []
-    same = await client.post(url, json={"level": 2}, headers=headers(client))
+    same = await client.post(url, json={"level": 2}, headers=csrf_header(client))
     assert same.status_code == 403
     assert same.json()["error"]["message"] == (
         "Each level of an order needs a different person: you approved an earlier level."
@@ -173,5 +166,5 @@ async def test_each_level_can_be_made_to_need_a_different_person(
         await sign_in(other, second.email)
         queue = (await other.get("/api/v1/approvals")).json()
         assert [(i["order"]["id"], i["level"]) for i in queue["items"]] == [(str(order_id), 2)]
-        done = await other.post(url, json={"level": 2}, headers=headers(other))
+        done = await other.post(url, json={"level": 2}, headers=csrf_header(other))
         assert done.status_code == 200 and done.json()["status"] == "approved"
