@@ -44,9 +44,9 @@ def migrate(data_dir: Path | None) -> None:
     _apply_data_dir(data_dir)
     _settings_or_exit()
     from portal.migrate import migrate as run_migrations
+    from portal.migrate import summary
 
-    asyncio.run(run_migrations())
-    click.echo("migrations applied")
+    click.echo(summary(asyncio.run(run_migrations())))
 
 
 @main.command()

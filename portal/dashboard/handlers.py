@@ -6,15 +6,17 @@ from typing import Any
 
 from litestar import Request, Router, get
 from litestar.di import NamedDependency
-from litestar.response import Template
+from litestar.response import File, Template
 
 from portal.approvals.queue import queue_of
 from portal.pages import page
-from portal.permissions.guards import signed_in
+from portal.permissions.guards import public, signed_in
 from portal.permissions.model import AREA_MAX_LEVEL, Area, Level
 from portal.permissions.principal import Principal
+from portal.settings import PROJECT_ROOT
 
 WIDGET_ITEMS = 3
+FAVICON = PROJECT_ROOT / "static" / "favicon.svg"
 
 
 @get("/", opt=signed_in())
@@ -27,6 +29,12 @@ async def dashboard(
     return page(request, "dashboard/index.html", queue=queue if show_queue else None)
 
 
+@get("/favicon.ico", opt=public(), cache=24 * 3600)
+async def favicon() -> File:
+    """Browsers ask for /favicon.ico whatever the page says: the same icon, not a 404."""
+    return File(FAVICON, media_type="image/svg+xml", content_disposition_type="inline")
+
+
 @get("/account", opt=signed_in())
 async def account(request: Request[Any, Any, Any]) -> Template:
     return page(request, "dashboard/account.html", areas=list(Area), area_max=AREA_MAX_LEVEL)
@@ -34,7 +42,7 @@ async def account(request: Request[Any, Any, Any]) -> Template:
 
 PAGES = Router(
     "/",
-    route_handlers=[dashboard, account],
+    route_handlers=[dashboard, favicon, account],
     include_in_schema=False,
 )
 ROUTERS = [PAGES]

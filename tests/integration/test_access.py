@@ -31,6 +31,7 @@ PUBLIC_ROUTES = {
     ("POST", "/reset-password/{token:str}"),
     # The embedded mail catcher: loopback clients only (tests/integration/test_mail_catcher.py).
     ("GET", "/dev/outbox"),
+    ("GET", "/favicon.ico"),
 }
 
 # Expected status per route for: anonymous, admin, manager, user.
@@ -75,6 +76,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("POST", "/invitations/{token:str}"): (404, 404, 404, 404),
     # The mail catcher answers loopback clients only (the test client is none).
     ("GET", "/dev/outbox"): (404, 404, 404, 404),
+    ("GET", "/favicon.ico"): (200, 200, 200, 200),
     ("GET", "/services"): (303, 200, 200, 200),
     ("GET", "/services/{service_id:uuid}"): (303, 404, 404, 404),
     ("GET", "/services/export.csv"): (303, 200, 200, 200),

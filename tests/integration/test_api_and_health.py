@@ -141,3 +141,14 @@ async def test_an_unexpected_error_is_friendly_and_leaks_nothing(
     assert "Something went wrong on our side" in page.text
     assert api.json()["error"]["code"] == "internal_error"
     assert "secret internal detail" not in page.text + api.text
+
+
+async def test_the_favicon_is_served_where_browsers_ask_for_it(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    icon = await client.get("/favicon.ico")
+    assert icon.status_code == 200
+    assert icon.headers["content-type"].startswith("image/svg+xml")
+    assert icon.content.startswith(b"<svg")
+    page = await client.get("/sign-in")
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page.text

@@ -153,3 +153,22 @@ def test_worker_processes_consume_jobs_from_redis(migrated: None) -> None:
         broker.flush_all()
         broker.close()
     assert "Traceback" not in output
+
+
+def test_migrate_says_what_it_applied_and_then_that_nothing_is_left(tmp_path: Path) -> None:
+    # The embedded default: a fresh SQLite database in its own data directory.
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env["PORTAL_DATA_DIR"] = str(tmp_path)
+
+    def migrate() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [PORTAL, "migrate"], env=env, capture_output=True, text=True, timeout=120, check=False
+        )
+
+    first = migrate()
+    assert first.returncode == 0, first.stderr
+    migrations = sorted(p for p in (Path(__file__).parents[2] / "migrations").glob("portal_*.py"))
+    assert first.stdout.startswith(f"Applied {len(migrations)} migrations: ")
+    assert "already complete" not in first.stdout and "not yet run" not in first.stdout
+    again = migrate()
+    assert again.stdout.strip() == "The database is up to date: no migration to apply."

@@ -431,3 +431,16 @@ async def test_an_unknown_status_filter_is_refused_as_the_status_field(
     stale = await client.get("/api/v1/orders", params={"after": "not-a-cursor"})
     assert stale.status_code == 422
     assert [d["field"] for d in stale.json()["error"]["details"]] == ["after"]
+
+
+async def test_the_dashboard_says_how_many_more_wait_than_it_lists(
+    client: AsyncTestClient[Litestar], acme: Tenant
+) -> None:
+    await add_policy(acme, "Over 50", "50.00")
+    for _ in range(4):
+        await place_and_evaluate(acme.manager, "100.00")
+    await sign_in(client, acme.admin.email)
+    dashboard = await client.get("/")
+    assert 'id="widget-count">4<' in dashboard.text
+    assert dashboard.text.count('<li><a href="/orders/') == 3
+    assert "and 1 more in your queue" in dashboard.text
