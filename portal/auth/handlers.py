@@ -60,7 +60,15 @@ async def sign_in_page(
 ) -> Response[Any]:
     if principal_of(request) is not None:
         return Redirect(safe_next(next), status_code=303)
-    return page(request, "auth/sign_in.html", next=safe_next(next), email="", error=None)
+    signed_out = request.query_params.get("signed_out") == "1"
+    return page(
+        request,
+        "auth/sign_in.html",
+        next=safe_next(next),
+        email="",
+        error=None,
+        notice="You are signed out." if signed_out else None,
+    )
 
 
 @post("/sign-in", opt=public())
@@ -122,7 +130,9 @@ async def sign_out(request: Request[Any, Any, Any]) -> Response[Any]:
                 origin=request_origin(request),
             )
     return Redirect(
-        "/sign-in", status_code=303, cookies=[_session_cookie(request, "", expire=True)]
+        "/sign-in?signed_out=1",
+        status_code=303,
+        cookies=[_session_cookie(request, "", expire=True)],
     )
 
 

@@ -207,7 +207,7 @@ async def test_invited_colleague_activates_the_account_from_the_emailed_link(
 
     # Grace signs out and back in with the password she chose.
     await grace.locator("header").get_by_role("button", name="Sign out", exact=True).click()
-    await expect(grace).to_have_url(portal.url("/sign-in"))
+    await expect(grace).to_have_url(portal.url("/sign-in?signed_out=1"))
     await sign_in(grace, portal, GRACE_EMAIL, GRACE_PASSWORD)
     await expect(grace.get_by_role("heading", level=1)).to_have_text(f"Welcome, {GRACE_NAME}")
 

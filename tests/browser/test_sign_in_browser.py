@@ -146,7 +146,8 @@ async def test_sign_out_returns_to_sign_in_and_ends_the_session(
     assert old_token
 
     await page.locator("header").get_by_role("button", name="Sign out", exact=True).click()
-    await expect(page).to_have_url(portal.url("/sign-in"))
+    await expect(page).to_have_url(portal.url("/sign-in?signed_out=1"))
+    await expect(page.get_by_role("status")).to_have_text("You are signed out.")
     await expect(page.get_by_role("heading", name="Sign in", exact=True)).to_be_visible()
     await expect(main_nav(page)).to_have_count(0)
     assert not [c for c in await context.cookies() if c.get("name") == SESSION_COOKIE]

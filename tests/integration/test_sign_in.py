@@ -117,6 +117,9 @@ async def test_sign_out_ends_the_session(client: AsyncTestClient[Litestar], acme
         "/sign-out", headers={"x-csrftoken": client.cookies["csrftoken"]}, follow_redirects=False
     )
     assert response.status_code == 303
+    assert response.headers["location"] == "/sign-in?signed_out=1"
+    said = await client.get(response.headers["location"])
+    assert '<p class="notice" role="status" id="signed-out">You are signed out.</p>' in said.text
     client.cookies.set("portal_session", token or "")
     assert (await client.get("/api/v1/me")).status_code == 401
 
