@@ -165,7 +165,12 @@ async def bulk_approve_api(
     if len(data.orders) > MAX_BULK:
         raise InputError({"orders": f"Approve at most {MAX_BULK} orders at once."})
     results = [
-        BulkResultOut(r.order_id, r.refusal is None, r.state, r.refusal or "Approval recorded.")
+        BulkResultOut(
+            r.order_id,
+            r.refusal is None,
+            r.state,
+            r.outcome.said() if r.outcome else r.refusal or "",
+        )
         for r in await approve_each(
             actor, [(o.order_id, o.level) for o in data.orders], base_url(request)
         )

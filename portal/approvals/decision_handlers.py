@@ -57,7 +57,7 @@ async def _decide(
             # Every decision form names the level it shows; without one, a replay could
             # decide a level nobody saw.
             raise DecisionRefused(409, "Open the order again to see which level waits.")
-        await decide(
+        outcome = await decide(
             actor,
             order_id,
             approve,
@@ -76,7 +76,7 @@ async def _decide(
             request, principal, order_id, error.message, errors, error.status
         )
     if in_queue:
-        return await _queue_row(request, principal, order_id, None, "")
+        return await _queue_row(request, principal, order_id, None, "", outcome.said())
     return Redirect(
         f"/orders/{order_id}?done={'approve' if approve else 'reject'}", status_code=303
     )
@@ -88,6 +88,7 @@ async def _queue_row(
     order_id: UUID,
     problem: str | None,
     reason: str,
+    done: str = "",
 ) -> Template:
     """The queue row after a decision: gone when decided (with the new count), or the row
     again with the message. 422 keeps htmx swapping the row in place."""
@@ -101,6 +102,7 @@ async def _queue_row(
             "problem": problem,
             "reason": reason,
             "total": queue.total,
+            "done": done,
         },
         status_code=422 if problem and item is not None else 200,
     )

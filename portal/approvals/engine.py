@@ -64,6 +64,17 @@ class Outcome:
 
     state: str
     email_ids: tuple[UUID, ...] = ()
+    # After a decision: the order's number, and the level that waits now (if still pending).
+    number: int | None = None
+    level: int | None = None
+
+    def said(self) -> str:
+        """What the approver is told happened, naming the order and what waits next."""
+        if self.state == "approved":
+            return f"Order {self.number} approved."
+        if self.state == "rejected":
+            return f"Order {self.number} rejected; the requester is told your reason."
+        return f"Order {self.number}: your approval is recorded; level {self.level} waits now."
 
 
 def describe_steps(steps: Iterable[Step]) -> str:
@@ -268,7 +279,7 @@ async def decide(
             actor, order, level, (before, after), reason, steps_counted, base_url
         )
     wake_delivery(emails)
-    return Outcome(after.state.value, tuple(emails))
+    return Outcome(after.state.value, tuple(emails), order["number"], after.level)
 
 
 async def _settle(
@@ -368,6 +379,7 @@ class BulkApproval:
     order_id: UUID
     state: str | None
     refusal: str | None
+    outcome: Outcome | None = None
 
 
 async def approve_each(
@@ -382,5 +394,5 @@ async def approve_each(
         except DecisionRefused as error:
             results.append(BulkApproval(order_id, None, error.message))
             continue
-        results.append(BulkApproval(order_id, outcome.state, None))
+        results.append(BulkApproval(order_id, outcome.state, None, outcome))
     return results

@@ -83,9 +83,7 @@ async def bulk_approve_submit(
         problem = f"Approve at most {MAX_BULK} orders at once."
     else:
         for result in await approve_each(actor, chosen, base_url(request)):
-            message = result.refusal or (
-                "Approved." if result.state == "approved" else "Approval recorded."
-            )
+            message = result.outcome.said() if result.outcome else (result.refusal or "")
             results.append((result.order_id, message, result.refusal is None))
     queue = await queue_of(principal)
     return page(

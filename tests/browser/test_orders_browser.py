@@ -32,7 +32,7 @@ ORDER_SCREENSHOT = "/tmp/portal-order.png"  # noqa: S108
 EVALUATION_SECONDS = 20.0
 SUBMITTED = "Submitted, waiting for evaluation"
 WAITING = "Waiting for approval"
-DONE = "Done: the order has left your queue."
+LEFT = " It has left your queue."
 NO_REASON = "Give a reason for the rejection; the requester will see it."
 ORDER_PATH = re.compile(r"^/orders/([0-9a-f-]{36})$")
 
@@ -234,7 +234,9 @@ async def test_admin_rejects_an_order_from_the_queue_and_the_manager_reads_why(
     response = await answer.value
     assert response.status == 200
     assert response.request.headers.get("hx-request") == "true"
-    await expect(row).to_have_text(DONE)
+    await expect(row).to_have_text(
+        f"Order {order.number} rejected; the requester is told your reason.{LEFT}"
+    )
     await expect(page.locator("#queue-count")).to_have_text("0")
     await expect(page).to_have_url(portal.url("/approvals"))
     await assert_not_reloaded(page)
@@ -281,7 +283,7 @@ async def test_admin_approves_an_order_from_the_queue_and_the_timeline_says_who(
     ) as answer:
         await row.get_by_role("button", name="Approve", exact=True).click()
     assert (await answer.value).status == 200
-    await expect(row).to_have_text(DONE)
+    await expect(row).to_have_text(f"Order {order.number} approved.{LEFT}")
     await expect(page.locator("#queue-count")).to_have_text("0")
     await assert_not_reloaded(page)
 
@@ -336,7 +338,9 @@ async def test_two_levels_wait_for_each_other_then_the_order_is_approved(
     await mark_page(uma)
     uma_row = queue_row(uma, order)
     await uma_row.get_by_role("button", name="Approve", exact=True).click()
-    await expect(uma_row).to_have_text(DONE)
+    await expect(uma_row).to_have_text(
+        f"Order {order.number}: your approval is recorded; level 2 waits now.{LEFT}"
+    )
     await expect(uma.locator("#queue-count")).to_have_text("0")
     await assert_not_reloaded(uma)
 
@@ -361,7 +365,7 @@ async def test_two_levels_wait_for_each_other_then_the_order_is_approved(
     await admin_row.get_by_label(f"Select order {order.number}").check()
     await page.get_by_role("button", name="Approve the selected orders", exact=True).click()
     await expect(page).to_have_url(portal.url("/approvals/approve"))
-    await expect(page.locator("#bulk-results li")).to_have_text([f"{order.id}: Approved."])
+    await expect(page.locator("#bulk-results li")).to_have_text([f"Order {order.number} approved."])
     await expect(page.locator("#queue-count")).to_have_text("0")
 
     await manager.goto(portal.url(order.path))
