@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Locator, Page, expect
+from playwright.async_api import Browser, BrowserContext, Dialog, Locator, Page, expect
 
 from tests.browser.conftest import TIMEOUT_MS, RunningPortal
 from tests.browser.test_sign_in_browser import ADMIN, MANAGER, USER, main_nav, sign_in
@@ -363,9 +363,22 @@ async def test_two_levels_wait_for_each_other_then_the_order_is_approved(
     admin_row = queue_row(page, order)
     await expect(admin_row).to_contain_text("Level 2")
     await admin_row.get_by_label(f"Select order {order.number}").check()
-    await page.get_by_role("button", name="Approve the selected orders", exact=True).click()
+    # Bulk approval asks first: answered no, nothing is sent; answered yes, it goes.
+    questions: list[str] = []
+
+    async def answer(dialog: Dialog) -> None:
+        questions.append(dialog.message)
+        await (dialog.accept() if len(questions) > 1 else dialog.dismiss())
+
+    page.on("dialog", answer)
+    bulk_button = page.get_by_role("button", name="Approve the selected orders", exact=True)
+    await bulk_button.click()
+    await expect(page).to_have_url(portal.url("/approvals"))
+    await expect(page.locator("#queue-count")).to_have_text("1")
+    await bulk_button.click()
     await expect(page).to_have_url(portal.url("/approvals/approve"))
     await expect(page.locator("#bulk-results li")).to_have_text([f"Order {order.number} approved."])
+    assert questions == ["Approve every selected order? Each is approved on its own."] * 2
     await expect(page.locator("#queue-count")).to_have_text("0")
 
     await manager.goto(portal.url(order.path))

@@ -240,3 +240,15 @@ async def test_users_list_searches_filters_and_pages_with_a_cursor(
     assert bad.status_code == 400 and "Unknown status filter" in bad.text
     bad_cursor = await client.get("/settings/users?after=bm90LWpzb24")
     assert bad_cursor.status_code == 400 and "start from the first page" in bad_cursor.text
+
+
+async def test_deactivating_asks_first(client: AsyncTestClient[Litestar], acme: Tenant) -> None:
+    await sign_in(client, acme.admin.email)
+    page = await client.get(f"/settings/users/{acme.user.id}")
+    assert (
+        'data-confirm="Deactivate Acme user? They are signed out everywhere and their API access '
+        'ends at once."' in page.text
+    )
+    assert '<script src="/static/portal.js" defer></script>' in page.text
+    script = await client.get("/static/portal.js")
+    assert script.status_code == 200 and "window.confirm" in script.text
