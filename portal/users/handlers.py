@@ -37,7 +37,9 @@ from portal.users.queries import (
 from portal.users.service import (
     LifecycleError,
     deactivate,
+    other_active_admins,
     reactivate,
+    why_not_deactivate,
 )
 
 NOTICES = {
@@ -151,6 +153,12 @@ async def render_user_page(
     row = await user_row(principal.organisation_id, user_id)
     status = row.status if row else None
     holder = await load_principal(user_id) if user["status"] == "active" else None
+    deactivation_refused = why_not_deactivate(
+        is_owner=user["is_owner"],
+        by_themselves=user_id == principal.user_id,
+        active_admin=user["status"] == "active" and user["tier"] == "admin",
+        other_active_admins=await other_active_admins(principal.organisation_id, user_id),
+    )
     can_reassign = principal.may(Area.SERVICES, Level.FULL)
     services_left = (
         await contact_services_count(principal, user_id)
@@ -171,6 +179,7 @@ async def render_user_page(
         notice=NOTICES.get(request.query_params.get("done", "")),
         can_change=principal.may(Area.USERS, Level.FULL),
         services_left=services_left,
+        deactivation_refused=deactivation_refused,
     )
 
 

@@ -41,10 +41,14 @@ async def deactivate(actor: Actor, user_id: UUID, base_url: str, reason: str = "
         user = await _user(actor.organisation_id, user_id)
         if user["status"] == "inactive":
             return []
-        if user["is_owner"] and user_id != actor.user_id:
-            raise LifecycleError("The owner of the organisation cannot be deactivated by others.")
-        if user["status"] == "active" and user["tier"] == "admin":
-            await _require_another_active_admin(actor.organisation_id, user_id)
+        refusal = why_not_deactivate(
+            is_owner=bool(user["is_owner"]),
+            by_themselves=user_id == actor.user_id,
+            active_admin=user["status"] == "active" and user["tier"] == "admin",
+            other_active_admins=await other_active_admins(actor.organisation_id, user_id),
+        )
+        if refusal:
+            raise LifecycleError(refusal)
         await Invitation.update({Invitation.status: "cancelled"}).where(
             (Invitation.user == user_id) & (Invitation.status == "pending")
         )
@@ -105,15 +109,26 @@ async def _user(organisation_id: UUID, user_id: UUID) -> dict[str, object]:
     return user
 
 
-async def _require_another_active_admin(organisation_id: UUID, user_id: UUID) -> None:
-    others = await User.count().where(
+def why_not_deactivate(
+    *, is_owner: bool, by_themselves: bool, active_admin: bool, other_active_admins: int
+) -> str | None:
+    """Why a user may not be deactivated (None: they may). The user's page asks the same, so
+    it offers no button that would only be refused."""
+    if is_owner and not by_themselves:
+        return "The owner of the organisation cannot be deactivated by others."
+    if active_admin and other_active_admins == 0:
+        return "The last active admin of the organisation cannot be deactivated."
+    return None
+
+
+async def other_active_admins(organisation_id: UUID, user_id: UUID) -> int:
+    count: int = await User.count().where(
         (User.organisation == organisation_id)
         & (User.status == "active")
         & (User.tier == "admin")
         & (User.id != user_id)
     )
-    if others == 0:
-        raise LifecycleError("The last active admin of the organisation cannot be deactivated.")
+    return count
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,8 +210,13 @@ async def change_user(
         if "tier" in after and current["tier"] == "admin":
             if current["is_owner"] and user_id != actor.user_id:
                 raise LifecycleError("Nobody else can change the owner's permission level.")
-            if current["status"] == "active":
-                await _require_another_active_admin(actor.organisation_id, user_id)
+            if current["status"] == "active" and not await other_active_admins(
+                actor.organisation_id, user_id
+            ):
+                raise LifecycleError(
+                    "The last active admin of the organisation keeps the admin level: "
+                    "make someone else an admin first."
+                )
         permissions_changed = "tier" in after
         if changes.role_ids is not None:
             permissions_changed |= await _set_roles(actor, user_id, changes.role_ids, before, after)

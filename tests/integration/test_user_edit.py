@@ -108,7 +108,10 @@ async def test_the_owner_and_the_last_admin_keep_their_level(
 ) -> None:
     await sign_in(client, acme.admin.email)
     alone = await save(client, acme.admin.id, form(full_name="Acme Admin", tier="manager"))
-    assert alone.status_code == 422 and "last active admin" in alone.text
+    assert (
+        alone.status_code == 422
+        and "last active admin of the organisation keeps the admin level" in alone.text
+    )
     await User.update({User.tier: "admin"}).where(User.id == acme.manager.id)
     async with AsyncTestClient(app, base_url=BASE_URL) as other_admin:
         await sign_in(other_admin, acme.manager.email)

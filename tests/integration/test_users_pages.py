@@ -252,3 +252,30 @@ async def test_deactivating_asks_first(client: AsyncTestClient[Litestar], acme: 
     assert '<script src="/static/portal.js" defer></script>' in page.text
     script = await client.get("/static/portal.js")
     assert script.status_code == 200 and "window.confirm" in script.text
+
+
+async def test_the_page_offers_deactivation_only_where_it_would_be_allowed(
+    client: AsyncTestClient[Litestar], app: Litestar, acme: Tenant
+) -> None:
+    await sign_in(client, acme.admin.email)
+    own = await client.get(f"/settings/users/{acme.admin.id}")
+    assert "/deactivate" not in own.text
+    assert (
+        '<p class="muted" id="no-deactivate">The last active admin of the organisation cannot '
+        "be deactivated.</p>" in own.text
+    )
+    assert (
+        f"/settings/users/{acme.user.id}/deactivate"
+        in (await client.get(f"/settings/users/{acme.user.id}")).text
+    )
+    await User.update({User.tier: "admin"}).where(User.id == acme.manager.id)
+    async with AsyncTestClient(app, base_url=BASE_URL) as other_admin:
+        await sign_in(other_admin, acme.manager.email)
+        owner = await other_admin.get(f"/settings/users/{acme.admin.id}")
+        assert "/deactivate" not in owner.text
+        assert "The owner of the organisation cannot be deactivated by others." in owner.text
+    # With a second admin, the owner may leave.
+    assert (
+        f"/settings/users/{acme.admin.id}/deactivate"
+        in (await client.get(f"/settings/users/{acme.admin.id}")).text
+    )
