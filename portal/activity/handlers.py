@@ -8,6 +8,7 @@ from litestar import Request, Router, get
 from litestar.di import NamedDependency
 from litestar.response import Template
 
+from portal.activity.changes import changes_of
 from portal.activity.queries import recent_events
 from portal.orders.timeline import LABELS as ORDER_EVENT_LABELS
 from portal.pages import page
@@ -54,6 +55,8 @@ async def activity_page(
     request: Request[Any, Any, Any], principal: NamedDependency[Principal]
 ) -> Template:
     events = await recent_events(principal.organisation_id, PAGE_SIZE)
+    for event in events:
+        event["changes"] = changes_of(event["data"])
     return page(request, "activity/index.html", events=events, labels=ACTION_LABELS)
 
 

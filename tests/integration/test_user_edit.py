@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from litestar import Litestar
@@ -120,3 +121,23 @@ async def test_the_owner_and_the_last_admin_keep_their_level(
         )
         assert demote_owner.status_code == 422 and "owner" in demote_owner.text
     assert await User.select(User.tier).where(User.id == acme.admin.id).first() == {"tier": "admin"}
+
+
+async def test_the_activity_log_names_who_acted_on_whom_and_what_changed(
+    client: AsyncTestClient[Litestar], acme: Tenant
+) -> None:
+    await sign_in(client, acme.admin.email)
+    changed = await save(client, acme.user.id, form(full_name="Acme user", tier="manager"))
+    assert changed.status_code == 303
+    log = (await client.get("/settings/activity")).text
+    row = re.search(
+        r"<tr>\s*<td><time[^>]*>[^<]*</time></td>\s*<td>User changed</td>(.*?)</tr>", log, re.S
+    )
+    assert row is not None, log
+    cells = re.findall(r"<td>(.*?)</td>", row.group(1), re.S)
+    assert cells[0] == "Acme Admin"
+    assert cells[1] == f"Acme user ({acme.user.email})"
+    assert '<span class="change">tier: user → manager</span>' in cells[2]
+    # An account made by the operator's command line was made by nobody signed in.
+    created = re.search(r"<td>User created</td>\s*<td>(.*?)</td>", log, re.S)
+    assert created is not None and created.group(1) == "The portal"
