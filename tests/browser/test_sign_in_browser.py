@@ -81,6 +81,8 @@ async def test_admin_signs_in_sees_admin_navigation_and_their_sign_in_in_the_log
             re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$"),
             "Signed in",
             "Ada Admin",
+            "Ada Admin (admin@acme.example)",
+            "—",
             "127.0.0.1",
             "password",
         ]
