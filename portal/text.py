@@ -11,7 +11,7 @@ from typing import Any
 # Fields written over several lines: notes, descriptions, reasons.
 MULTILINE_FIELDS = frozenset({"notes", "description", "reason", "detail"})
 # Passwords are hashed, never shown: whatever a password manager types is the password.
-UNCHECKED_FIELDS = frozenset({"password", "password_again", "current_password", "_csrf_token"})
+UNCHECKED_FIELDS = frozenset({"password", "password_again", "_csrf_token"})
 _LINE_CONTROLS = frozenset("\n\r\t")
 # Format characters that reorder or hide text (bidi embeddings, overrides and isolates).
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")

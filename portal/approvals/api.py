@@ -13,7 +13,8 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from portal.activity.log import Actor
-from portal.approvals.engine import approve_each, decide
+from portal.approvals.bulk import approve_each
+from portal.approvals.engine import decide
 from portal.approvals.handlers import MAX_BULK
 from portal.approvals.policies import (
     PolicyError,

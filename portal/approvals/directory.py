@@ -38,14 +38,19 @@ async def load_directory(organisation_id: UUID, roles: Collection[str] = ()) -> 
                 h["user"] for h in holders if h["role"] == role_id and h["user"] in active
             )
     admins = frozenset(p["id"] for p in people if p["tier"] == Tier.ADMIN.value)
-    distinct = (
-        await Organisation.select(Organisation.approval_distinct_levels)
-        .where(Organisation.id == organisation_id)
-        .first()
-    )
     return Directory(
         active=active,
         admins=admins,
         role_members=members,
-        distinct_levels=bool(distinct and distinct["approval_distinct_levels"]),
+        distinct_levels=await distinct_levels_of(organisation_id),
     )
+
+
+async def distinct_levels_of(organisation_id: UUID) -> bool:
+    """The organisation's rule "each level needs a different person"."""
+    row = (
+        await Organisation.select(Organisation.approval_distinct_levels)
+        .where(Organisation.id == organisation_id)
+        .first()
+    )
+    return bool(row and row["approval_distinct_levels"])

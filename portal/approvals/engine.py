@@ -372,27 +372,3 @@ def _tally(before: Progress, counted: frozenset[UUID]) -> str:
         for step, count, needed in before.tallies
     ]
     return "".join(parts)
-
-
-@dataclass(frozen=True, slots=True)
-class BulkApproval:
-    order_id: UUID
-    state: str | None
-    refusal: str | None
-    outcome: Outcome | None = None
-
-
-async def approve_each(
-    actor: Actor, chosen: Iterable[tuple[UUID, int]], base_url: str
-) -> list[BulkApproval]:
-    """Approve each chosen (order, level) in its own transaction; a refusal does not stop the
-    others. Each approval's emails are woken as soon as it committed."""
-    results = []
-    for order_id, level in dict(chosen).items():
-        try:
-            outcome = await decide(actor, order_id, True, level=level, base_url=base_url)
-        except DecisionRefused as error:
-            results.append(BulkApproval(order_id, None, error.message))
-            continue
-        results.append(BulkApproval(order_id, outcome.state, None, outcome))
-    return results

@@ -14,10 +14,10 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from portal.activity.log import Actor
-from portal.approvals.engine import approve_each
+from portal.approvals.bulk import approve_each
+from portal.approvals.directory import distinct_levels_of
 from portal.approvals.organisation import (
     check_timing,
-    distinct_levels_of,
     save_distinct_levels,
     save_timing,
     timing_of,

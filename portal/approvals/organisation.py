@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from portal.activity.log import Actor, log_action
+from portal.approvals.directory import distinct_levels_of
 from portal.approvals.policies import whole_number
 from portal.db import write_transaction
 from portal.organisations.tables import Organisation
@@ -63,15 +64,6 @@ async def save_timing(actor: Actor, reminder_hours: int, escalation_hours: int) 
                 "after": {"reminder_hours": reminder_hours, "escalation_hours": escalation_hours},
             },
         )
-
-
-async def distinct_levels_of(organisation_id: UUID) -> bool:
-    row = (
-        await Organisation.select(Organisation.approval_distinct_levels)
-        .where(Organisation.id == organisation_id)
-        .first()
-    )
-    return bool(row and row["approval_distinct_levels"])
 
 
 async def save_distinct_levels(actor: Actor, distinct: bool) -> None:

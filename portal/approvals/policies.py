@@ -28,6 +28,7 @@ from portal.orders.validation import parse_money
 from portal.permissions.model import Tier
 from portal.permissions.tables import Role
 from portal.text import add_control_character_errors
+from portal.users.queries import names_of
 from portal.users.tables import User
 
 POLICY_COLUMNS = (
@@ -310,14 +311,7 @@ async def preview(
     )
     steps = evaluate(rules, facts, directory)
     people = {p for step in steps for p in eligible(step, facts.requester, directory)}
-    names = {
-        row["id"]: row["full_name"]
-        for row in (
-            await User.select(User.id, User.full_name).where(User.id.is_in(sorted(people)))
-            if people
-            else []
-        )
-    }
+    names = await names_of(people)
     result = []
     for step in steps:
         chosen = eligible(step, facts.requester, directory)

@@ -18,7 +18,7 @@ from piccolo.columns.combination import Or, Where, WhereRaw
 
 from portal.approvals.directory import load_directory
 from portal.approvals.progress import steps_of
-from portal.approvals.rules import eligible
+from portal.approvals.rules import Decision, earlier_approvers, eligible
 from portal.orders.queries import ROW_COLUMNS, OrderRow, row_of
 from portal.orders.tables import Order, OrderDecision
 from portal.orders.validation import parse_money
@@ -140,19 +140,23 @@ async def approver_queue(
     decided = {
         (d["order"], d["revision"], d["level"]) for d in decisions if d["approver"] == user_id
     }
+    # Per order and revision, the approvals given: where each level needs a different person,
+    # who approved an earlier level is out.
+    given: dict[tuple[UUID, int], list[Decision]] = {}
+    for d in decisions:
+        if d["approve"]:
+            given.setdefault((d["order"], d["revision"]), []).append(
+                Decision(d["approver"], d["level"], True)
+            )
     items = []
     for row in rows:
         level = row["current_level"]
         if (row["id"], row["revision"], level) in decided:
             continue
-        # Where each level needs a different person, who approved an earlier level is out.
-        excluded = frozenset(
-            d["approver"]
-            for d in decisions
+        excluded = (
+            earlier_approvers(given.get((row["id"], row["revision"]), ()), level)
             if directory.distinct_levels
-            and d["approve"]
-            and (d["order"], d["revision"]) == (row["id"], row["revision"])
-            and d["level"] < level
+            else frozenset()
         )
         steps = [s for s in steps_of(row) if s.level == level]
         if any(

@@ -3,7 +3,7 @@ otherwise people see their own orders and those they are an approver of."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -22,7 +22,7 @@ from portal.orders.timeline import TimelineEntry, timeline
 from portal.pagination import BadListQuery, decode_cursor, encode_cursor
 from portal.permissions.model import Area, Level
 from portal.permissions.principal import Principal
-from portal.users.tables import User
+from portal.users.queries import names_of
 
 PAGE_SIZE = 50
 
@@ -193,6 +193,8 @@ async def order_detail(principal: Principal, order_id: UUID) -> OrderDetail | No
     named = any(principal.user_id in step.approvers for step in steps)
     if not (sees_all_orders(principal) or is_requester or named or may_decide):
         return None
+    shared = shared_approvers(steps, order["requester_id"], directory) if directory else {}
+    names = await names_of([*shared, *(person for step in steps for person in step.approvers)])
     return OrderDetail(
         row=row_of(order),
         item=order["item"],
@@ -205,33 +207,20 @@ async def order_detail(principal: Principal, order_id: UUID) -> OrderDetail | No
         current_level=state.level if state else order["current_level"],
         rejection_reason=order["rejection_reason"],
         decided_at=order["decided_at"],
-        steps=await _step_views(steps, state),
+        steps=_step_views(steps, state, names),
         timeline=await timeline(order_id),
         is_requester=is_requester,
         may_decide=may_decide,
-        shared_levels=await _shared_levels(steps, order["requester_id"], directory),
+        shared_levels=tuple(
+            sorted((names.get(person, "(unknown)"), held) for person, held in shared.items())
+        ),
         distinct_levels=bool(directory and directory.distinct_levels),
     )
 
 
-async def _shared_levels(
-    steps: Sequence[Step], requester: UUID, directory: Directory | None
-) -> tuple[tuple[str, tuple[int, ...]], ...]:
-    shared = shared_approvers(steps, requester, directory) if directory else {}
-    names = await _names(shared)
-    return tuple(sorted((names.get(person, "(unknown)"), held) for person, held in shared.items()))
-
-
-async def _names(people: Iterable[UUID]) -> dict[UUID, str]:
-    wanted = sorted(set(people))
-    if not wanted:
-        return {}
-    rows = await User.select(User.id, User.full_name).where(User.id.is_in(wanted))
-    return {row["id"]: row["full_name"] for row in rows}
-
-
-async def _step_views(steps: Sequence[Step], state: Progress | None) -> list[StepView]:
-    names = await _names(approver for step in steps for approver in step.approvers)
+def _step_views(
+    steps: Sequence[Step], state: Progress | None, names: Mapping[UUID, str]
+) -> list[StepView]:
     tallies = {step: (count, needed) for step, count, needed in (state.tallies if state else ())}
     views = []
     for step in steps:

@@ -6,6 +6,7 @@ last row shown (sort value, id) instead of counting past every row before it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -284,3 +285,12 @@ async def editable(organisation_id: UUID, user_id: UUID) -> Editable:
         role_ids={row["role"] for row in held},
         overrides={o["area"]: f"{o['kind']}:{o['level']}" for o in overrides},
     )
+
+
+async def names_of(people: Iterable[UUID]) -> dict[UUID, str]:
+    """Full names by id, in one query (none for no ids)."""
+    wanted = sorted(set(people))
+    if not wanted:
+        return {}
+    rows = await User.select(User.id, User.full_name).where(User.id.is_in(wanted))
+    return {row["id"]: row["full_name"] for row in rows}

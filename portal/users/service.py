@@ -163,14 +163,10 @@ def validate_changes(changes: UserChanges) -> dict[str, str]:
     for area, override in changes.overrides.items():
         if override is not None and override[1] > AREA_MAX_LEVEL[area]:
             errors[f"override_{area.value}"] = "That level does not exist in this area."
+    # Locale and time zone are refused by their own patterns; the names hold free text.
     add_control_character_errors(
         errors,
-        {
-            "full_name": changes.full_name or "",
-            "display_name": changes.display_name or "",
-            "locale": changes.locale or "",
-            "time_zone": changes.time_zone or "",
-        },
+        {"full_name": changes.full_name or "", "display_name": changes.display_name or ""},
     )
     return errors
 
