@@ -15,7 +15,7 @@ from uuid import UUID
 import dramatiq
 import pytest
 
-from tests.database import configure_environment, drop_database
+from tests.database import configure_environment, drop_database, empty_activity_log
 
 DATA_DIR = configure_environment()
 
@@ -25,6 +25,7 @@ from litestar.testing import AsyncTestClient  # noqa: E402
 
 from portal import db, jobs  # noqa: E402
 from portal.activity.log import Actor  # noqa: E402
+from portal.activity.tables import ActivityEvent  # noqa: E402
 from portal.app import create_app  # noqa: E402
 from portal.migrate import migrate  # noqa: E402
 from portal.organisations.service import NewMember, add_member, create_organisation  # noqa: E402
@@ -55,7 +56,10 @@ async def database(migrated: None) -> AsyncIterator[None]:
     """An empty, migrated database for one test."""
     await db.start()
     for table in reversed(TABLES):
-        await table.delete(force=True)
+        if table is ActivityEvent:
+            await empty_activity_log()
+        else:
+            await table.delete(force=True)
     try:
         yield
     finally:

@@ -63,3 +63,33 @@ async def _drop_postgres_database(name: str) -> None:
         await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await connection.close()
+
+
+async def empty_activity_log() -> None:
+    """Tests start from an empty log, which the append-only triggers refuse to any normal
+    session: PostgreSQL's replica role skips triggers (superuser only); SQLite's triggers are
+    dropped and put back in the same transaction."""
+    from piccolo.engine.postgres import PostgresEngine
+    from piccolo.querystring import QueryString
+
+    from portal.db import engine
+
+    database = engine()
+    async with database.transaction():
+        if isinstance(database, PostgresEngine):
+            await database.run_querystring(
+                QueryString("SET LOCAL session_replication_role = replica")
+            )
+            await database.run_querystring(QueryString('DELETE FROM "activity_event"'))
+            return
+        triggers = await database.run_querystring(
+            QueryString(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                "AND tbl_name = 'activity_event'"
+            )
+        )
+        for trigger in triggers:
+            await database.run_querystring(QueryString(f'DROP TRIGGER "{trigger["name"]}"'))
+        await database.run_querystring(QueryString('DELETE FROM "activity_event"'))
+        for trigger in triggers:
+            await database.run_querystring(QueryString(trigger["sql"]))

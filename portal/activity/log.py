@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
@@ -27,22 +28,48 @@ class Actor:
     origin: RequestOrigin = RequestOrigin()
 
 
+class SubjectKind(StrEnum):
+    """What an event can be about; the log shows each by its current name, with a link."""
+
+    USER = "user"
+    ORDER = "order"
+    APPROVAL_POLICY = "approval_policy"
+    PERMISSION_POLICY = "permission_policy"
+    ROLE = "role"
+    SERVICE = "service"
+    COST_CENTRE = "cost_centre"
+    ORGANISATION = "organisation"
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    kind: SubjectKind
+    id: UUID
+
+
 async def log_action(
     action: str,
     *,
     organisation_id: UUID | None,
     actor_id: UUID | None = None,
     subject_id: UUID | None = None,
+    about: Subject | None = None,
     origin: RequestOrigin = RequestOrigin(),
     method: str = "",
     reason: str = "",
     data: Mapping[str, Any] | None = None,
 ) -> None:
+    """`subject_id` is the person the event concerns; `about` the thing it is about, which
+    is that person unless said otherwise."""
+    if about is None and subject_id is not None:
+        about = Subject(SubjectKind.USER, subject_id)
     await ActivityEvent.insert(
         ActivityEvent(
             organisation=organisation_id,
             actor=actor_id,
             subject=subject_id,
+            subject_kind=about.kind.value if about else "",
+            subject_ref=about.id if about else None,
             action=action,
             ip=origin.ip[:45],
             user_agent=origin.user_agent[:400],

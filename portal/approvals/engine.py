@@ -329,7 +329,7 @@ async def _settle(
             f"Rejected at level {level}. Reason: {reason}",
             actor_id=actor.user_id,
             origin=origin,
-            data={"level": level},
+            data={"level": level, "reason": reason},
         )
         return [
             await email_requester(order, "rejected", reason, base_url, decided_by=actor.user_id)
@@ -342,7 +342,7 @@ async def _settle(
         f"Approved level {level}.{tally}" + (f" Note: {reason}" if reason else ""),
         actor_id=actor.user_id,
         origin=origin,
-        data={"level": level},
+        data={"level": level, "reason": reason} if reason else {"level": level},
     )
     if after.state is State.APPROVED:
         await record(order_id, organisation, EventKind.APPROVED, "Every level is approved.")

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
-from portal.activity.log import Actor, log_action
+from portal.activity.log import Actor, Subject, SubjectKind, log_action
 from portal.approvals.directory import distinct_levels_of
 from portal.approvals.policies import whole_number
 from portal.db import write_transaction
@@ -57,6 +57,7 @@ async def save_timing(actor: Actor, reminder_hours: int, escalation_hours: int) 
         await log_action(
             "organisation.approval_timing_changed",
             organisation_id=actor.organisation_id,
+            about=Subject(SubjectKind.ORGANISATION, actor.organisation_id),
             actor_id=actor.user_id,
             origin=actor.origin,
             data={
@@ -79,6 +80,7 @@ async def save_distinct_levels(actor: Actor, distinct: bool) -> None:
         await log_action(
             "organisation.approval_levels_changed",
             organisation_id=actor.organisation_id,
+            about=Subject(SubjectKind.ORGANISATION, actor.organisation_id),
             actor_id=actor.user_id,
             origin=actor.origin,
             data={"before": {"distinct_levels": before}, "after": {"distinct_levels": distinct}},

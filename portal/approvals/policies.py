@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from portal.activity.log import Actor, log_action
+from portal.activity.log import Actor, Subject, SubjectKind, log_action
 from portal.approvals.directory import load_directory
 from portal.approvals.rules import (
     TIER_ROLE_PREFIX,
@@ -252,6 +252,7 @@ async def save_policy(actor: Actor, policy: PolicyInput, policy_id: UUID | None 
         await log_action(
             "approval_policy.created" if before is None else "approval_policy.changed",
             organisation_id=actor.organisation_id,
+            about=Subject(SubjectKind.APPROVAL_POLICY, policy_id),
             actor_id=actor.user_id,
             origin=actor.origin,
             data={

@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from portal.activity.log import RequestOrigin, log_action
+from portal.activity.log import RequestOrigin, Subject, SubjectKind, log_action
 from portal.orders.tables import OrderEvent
 
 
@@ -85,6 +85,7 @@ async def record(
     await log_action(
         kind.action,
         organisation_id=organisation_id,
+        about=Subject(SubjectKind.ORDER, order_id),
         actor_id=actor_id,
         origin=origin,
         data={"order": str(order_id), "message": message[:500], **(data or {})},

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from portal.activity.log import log_action
+from portal.activity.log import Subject, SubjectKind, log_action
 from portal.auth.password_policy import PasswordRules, password_problems
 from portal.auth.passwords import hash_password
 from portal.db import UNIQUE_VIOLATIONS, write_transaction
@@ -55,7 +55,11 @@ async def _create(name: str, owner: NewMember) -> UUID:
         organisation = Organisation(name=name, name_key=organisation_key(name))
         await organisation.save()
         await add_member(organisation.id, name, owner, is_owner=True)
-        await log_action("organisation.created", organisation_id=organisation.id)
+        await log_action(
+            "organisation.created",
+            organisation_id=organisation.id,
+            about=Subject(SubjectKind.ORGANISATION, organisation.id),
+        )
     return organisation.id
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from uuid import UUID
 
-from portal.activity.log import Actor, log_action
+from portal.activity.log import Actor, Subject, SubjectKind, log_action
 from portal.db import UNIQUE_VIOLATIONS, write_transaction
 from portal.errors import NotFound, Refusal
 from portal.organisations.tables import Organisation
@@ -48,6 +48,7 @@ async def create_policy(
             await log_action(
                 "policy.created",
                 organisation_id=actor.organisation_id,
+                about=Subject(SubjectKind.PERMISSION_POLICY, policy.id),
                 actor_id=actor.user_id,
                 origin=actor.origin,
                 data={"policy": name, "after": _policy_state(name, description, parsed)},
@@ -99,6 +100,7 @@ async def update_policy(
             await log_action(
                 "policy.changed",
                 organisation_id=actor.organisation_id,
+                about=Subject(SubjectKind.PERMISSION_POLICY, policy_id),
                 actor_id=actor.user_id,
                 origin=actor.origin,
                 data={"policy": name, "before": before, "after": after},
@@ -125,6 +127,7 @@ async def create_role(
             await log_action(
                 "role.created",
                 organisation_id=actor.organisation_id,
+                about=Subject(SubjectKind.ROLE, role.id),
                 actor_id=actor.user_id,
                 origin=actor.origin,
                 data={"role": name, "after": _role_state(name, description, policy_names)},
@@ -173,6 +176,7 @@ async def update_role(
             await log_action(
                 "role.changed",
                 organisation_id=actor.organisation_id,
+                about=Subject(SubjectKind.ROLE, role_id),
                 actor_id=actor.user_id,
                 origin=actor.origin,
                 data={

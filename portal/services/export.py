@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 from litestar.response import Stream
 
 from portal.permissions.principal import Principal
 from portal.services.queries import ExportedService, all_visible
+from portal.spreadsheets import csv_text, safe_cell
 
 HEADER = (
     "id",
@@ -26,13 +25,6 @@ HEADER = (
     "contact_email",
 )
 ROWS_PER_WRITE = 500
-# A spreadsheet runs a cell starting with one of these as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: str | None) -> str:
-    text = value or ""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def csv_cells(service: ExportedService) -> list[str]:
@@ -50,12 +42,6 @@ def csv_cells(service: ExportedService) -> list[str]:
         safe_cell(service.contact_name),
         safe_cell(service.contact_email),
     ]
-
-
-def csv_text(rows: Iterable[Iterable[str]]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(rows)
-    return buffer.getvalue()
 
 
 async def csv_chunks(principal: Principal, search: str) -> AsyncIterator[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
-from portal.activity.log import Actor, log_action
+from portal.activity.log import Actor, Subject, SubjectKind, log_action
 from portal.db import write_transaction
 from portal.errors import Refusal
 from portal.permissions.principal import Principal
@@ -53,6 +53,7 @@ async def assign_contact(
                 organisation_id=actor.organisation_id,
                 actor_id=actor.user_id,
                 subject_id=contact_id,
+                about=Subject(SubjectKind.SERVICE, row["id"]),
                 origin=actor.origin,
                 data={
                     "service": str(row["id"]),

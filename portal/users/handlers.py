@@ -178,6 +178,7 @@ async def render_user_page(
         problem=problem,
         notice=NOTICES.get(request.query_params.get("done", "")),
         can_change=principal.may(Area.USERS, Level.FULL),
+        can_see_activity=principal.may(Area.ACTIVITY_LOG, Level.READ),
         services_left=services_left,
         deactivation_refused=deactivation_refused,
     )

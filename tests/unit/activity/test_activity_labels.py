@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from portal.activity.handlers import ACTION_LABELS
+from portal.activity.labels import ACTION_LABELS
 from portal.orders.timeline import LABELS, EventKind
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -20,7 +20,7 @@ def test_every_logged_action_has_a_label() -> None:
         match
         for folder in ("portal", "workflows")
         for path in (ROOT / folder).rglob("*.py")
-        if path.name != "handlers.py" or path.parent.name != "activity"
+        if path.name != "labels.py" or path.parent.name != "activity"
         for match in ACTION.findall(path.read_text())
     }
     assert logged, "found no actions: the pattern is wrong"
