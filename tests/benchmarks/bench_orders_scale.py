@@ -221,15 +221,6 @@ def marker(orgs: int) -> str:
     return f"bench_orders_scale v{GENERATOR_VERSION} orgs={orgs} complete"
 
 
-async def _database_marker(name: str) -> str | None:
-    async with support.connected(support.POSTGRES_ADMIN_DSN) as connection:
-        found: str | None = await connection.fetchval(
-            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
-            name,
-        )
-    return found
-
-
 def environment(data_dir: Path, port: int, database: str) -> dict[str, str]:
     # No workers: nothing but the web process reads these databases.
     return support.portal_environment(
@@ -240,20 +231,6 @@ def environment(data_dir: Path, port: int, database: str) -> dict[str, str]:
         pool_max=10,
         namespace=f"portal-bench-orders-{os.getpid()}",
     )
-
-
-async def _secondary_indexes(connection: asyncpg.Connection) -> list[tuple[str, str]]:
-    """The loaded tables' indexes that back no constraint: (name, CREATE INDEX statement)."""
-    rows = await connection.fetch(
-        """
-        SELECT i.indexname, i.indexdef FROM pg_indexes i
-        WHERE i.schemaname = 'public' AND i.tablename = ANY($1::text[])
-          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)
-        ORDER BY i.tablename, i.indexname
-        """,
-        list(Loader.TABLES),
-    )
-    return [(row["indexname"], row["indexdef"]) for row in rows]
 
 
 async def generate(name: str, orgs: int, password_hash: str) -> dict[str, float]:
@@ -269,7 +246,7 @@ async def generate(name: str, orgs: int, password_hash: str) -> dict[str, float]
             await connection.execute("SET session_replication_role = replica")
         # The indexes that back no constraint are dropped for the load and rebuilt after it,
         # from their own definitions: the same schema, built by sorting instead of row by row.
-        indexes = await _secondary_indexes(connection)
+        indexes = await support.secondary_indexes(connection, Loader.TABLES)
         for index_name, _ in indexes:
             await connection.execute(f'DROP INDEX "{index_name}"')
         steps = [
@@ -318,7 +295,7 @@ async def check_counts(connection: asyncpg.Connection, orgs: int) -> None:
 
 
 def prepare(name: str, orgs: int, keep: bool, env: dict[str, str], password_hash: str) -> None:
-    if keep and asyncio.run(_database_marker(name)) == marker(orgs):
+    if keep and asyncio.run(support.database_comment(name)) == marker(orgs):
         print(f"  {name}: reusing the database generated earlier ({orgs:,} organisation(s))")
         return
     started = time.monotonic()

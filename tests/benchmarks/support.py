@@ -155,6 +155,33 @@ async def admin_sql(statements: list[str]) -> None:
             await connection.execute(statement)
 
 
+async def database_comment(name: str) -> str | None:
+    """What a generator wrote on the database when it finished (None: never finished)."""
+    async with connected(POSTGRES_ADMIN_DSN) as connection:
+        found: str | None = await connection.fetchval(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
+            name,
+        )
+    return found
+
+
+async def secondary_indexes(
+    connection: asyncpg.Connection, tables: tuple[str, ...]
+) -> list[tuple[str, str]]:
+    """The tables' indexes that back no constraint: (name, CREATE INDEX statement). A loader
+    drops them before a bulk load and rebuilds them after it, by sorting instead of row by row."""
+    rows = await connection.fetch(
+        """
+        SELECT i.indexname, i.indexdef FROM pg_indexes i
+        WHERE i.schemaname = 'public' AND i.tablename = ANY($1::text[])
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)
+        ORDER BY i.tablename, i.indexname
+        """,
+        list(tables),
+    )
+    return [(row["indexname"], row["indexdef"]) for row in rows]
+
+
 def recreate_database(name: str) -> None:
     asyncio.run(
         admin_sql([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'])
