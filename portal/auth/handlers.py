@@ -18,6 +18,7 @@ from portal.context import request_origin
 from portal.db import write_transaction
 from portal.pages import page
 from portal.permissions.guards import principal_of, public, signed_in
+from portal.permissions.principal import Principal
 
 
 def safe_next(target: str | None) -> str:
@@ -99,6 +100,17 @@ async def start_session(
         await sessions.destroy(previous)
     token = await sessions.create(user_id, epoch, idle_timeout_seconds)
     return _session_cookie(request, token)
+
+
+async def own_session_after_change(
+    request: Request[Any, Any, Any], principal: Principal, user_id: UUID, epoch: int | None
+) -> list[Cookie]:
+    """A change of permission level ends the user's sessions (`epoch` is their new epoch).
+    When the user changed their own, this browser continues on a new session, and only
+    their other sessions end."""
+    if epoch is None or user_id != principal.user_id:
+        return []
+    return [await start_session(request, user_id, epoch, principal.idle_timeout_seconds)]
 
 
 def _sign_in_failed(

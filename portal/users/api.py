@@ -8,11 +8,12 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from litestar import Request, Router, delete, get, patch, post
+from litestar import Request, Response, Router, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from portal.activity.log import Actor
+from portal.auth.handlers import own_session_after_change
 from portal.context import base_url
 from portal.errors import InputError, NotFound
 from portal.invitations.service import (
@@ -192,14 +193,20 @@ async def reactivate_api(
     return await _one(principal, user_id)
 
 
-@patch("/{user_id:uuid}", opt=USERS_FULL, summary="Edit a user")
+@patch(
+    "/{user_id:uuid}",
+    opt=USERS_FULL,
+    summary="Edit a user",
+    description="A new permission level ends the user's sessions. When you change your own, "
+    "the response carries a new session cookie for this client and your other sessions end.",
+)
 async def patch_user_api(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
     actor: NamedDependency[Actor],
     user_id: FromPath[UUID],
     data: JSONBody[UserPatchIn],
-) -> UserOut:
+) -> Response[UserOut]:
     await _one(principal, user_id)  # another tenant's id: 404 before any validation
     overrides = {}
     for area_name, raw in data.overrides.items():
@@ -217,8 +224,9 @@ async def patch_user_api(
         role_ids=data.roles,
         overrides=overrides,
     )
-    await change_user(actor, user_id, changes, data.reason, data.detail)
-    return await _one(principal, user_id)
+    epoch = await change_user(actor, user_id, changes, data.reason, data.detail)
+    cookies = await own_session_after_change(request, principal, user_id, epoch)
+    return Response(await _one(principal, user_id), cookies=cookies)
 
 
 API = Router(

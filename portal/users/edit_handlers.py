@@ -11,6 +11,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from portal.activity.log import Actor
+from portal.auth.handlers import own_session_after_change
 from portal.forms import parse_uuids
 from portal.pages import page
 from portal.permissions.model import Area, Tier
@@ -57,7 +58,7 @@ async def edit_user_submit(
             role_ids=role_ids,
             overrides={area: parse_override(area, raw_overrides[area.value]) for area in Area},
         )
-        await change_user(actor, user_id, changes, values["reason"], values["detail"])
+        epoch = await change_user(actor, user_id, changes, values["reason"], values["detail"])
     except ChangeError as error:
         return await _edit_form(
             request, principal, user_id, values, set(role_ids), raw_overrides, error.errors
@@ -72,7 +73,8 @@ async def edit_user_submit(
             raw_overrides,
             {"tier": error.message},
         )
-    return Redirect(f"/settings/users/{user_id}?done=changed", status_code=303)
+    cookies = await own_session_after_change(request, principal, user_id, epoch)
+    return Redirect(f"/settings/users/{user_id}?done=changed", status_code=303, cookies=cookies)
 
 
 async def _edit_form(

@@ -173,8 +173,9 @@ def validate_changes(changes: UserChanges) -> dict[str, str]:
 
 async def change_user(
     actor: Actor, user_id: UUID, changes: UserChanges, reason: str = "", detail: str = ""
-) -> None:
-    """Apply an admin's edit in one transaction, logged with before and after values."""
+) -> int | None:
+    """Apply an admin's edit in one transaction, logged with before and after values. Returns
+    the user's new session epoch when the edit ended their sessions (a new permission level)."""
     errors = validate_changes(changes)
     if errors:
         raise ChangeError(errors)
@@ -219,14 +220,21 @@ async def change_user(
         for area, override in changes.overrides.items():
             permissions_changed |= await _set_override(user_id, area, override, before, after)
         if not after:
-            return
+            return None
         if permissions_changed:
             updates[User.permissions_version] = User.permissions_version + 1
         if "tier" in after:
             # A new permission level ends the user's sessions: they sign in again under it.
             updates[User.session_epoch] = User.session_epoch + 1
+        epoch = None
         if updates:
-            await User.update(updates).where(User.id == user_id)
+            changed = (
+                await User.update(updates)
+                .where(User.id == user_id)
+                .returning(User.session_epoch)
+            )
+            if "tier" in after:
+                epoch = changed[0]["session_epoch"]
         await log_action(
             "user.changed",
             organisation_id=actor.organisation_id,
@@ -236,6 +244,7 @@ async def change_user(
             reason=reason[:64],
             data={"before": before, "after": after, "reason": reason, "detail": detail},
         )
+    return epoch
 
 
 def requested_fields(changes: UserChanges) -> dict[str, str | None]:
