@@ -229,9 +229,7 @@ async def change_user(
         epoch = None
         if updates:
             changed = (
-                await User.update(updates)
-                .where(User.id == user_id)
-                .returning(User.session_epoch)
+                await User.update(updates).where(User.id == user_id).returning(User.session_epoch)
             )
             if "tier" in after:
                 epoch = changed[0]["session_epoch"]
