@@ -85,7 +85,7 @@ async def _edit_form(
     overrides: dict[str, str],
     errors: dict[str, str] | None = None,
 ) -> Template:
-    roles = await role_names(principal.organisation_id)
+    roles = await role_names(principal.organisation_id, assignable_only=True)
     return page(
         request,
         "users/edit.html",

@@ -125,7 +125,7 @@ async def _invite_form(
     errors: dict[str, str] | None = None,
     chosen_roles: list[UUID] | None = None,
 ) -> Template:
-    roles = await role_names(principal.organisation_id)
+    roles = await role_names(principal.organisation_id, assignable_only=True)
     return page(
         request,
         "users/invite.html",

@@ -16,7 +16,8 @@ from portal.invitations.tables import Invitation
 from portal.jobs import wake_delivery
 from portal.organisations.service import MAX_NAME_LENGTH
 from portal.permissions.model import AREA_MAX_LEVEL, Area, Level, OverrideKind, Tier
-from portal.permissions.tables import Role, UserRole
+from portal.permissions.queries import NOT_ASSIGNABLE, all_assignable
+from portal.permissions.tables import UserRole
 from portal.text import add_control_character_errors
 from portal.users.profile import language_problem, time_zone_problem
 from portal.users.tables import User, UserOverride
@@ -266,11 +267,9 @@ async def _set_roles(
     after: dict[str, Any],
 ) -> bool:
     wanted = set(role_ids)
-    if wanted and await Role.count().where(
-        Role.id.is_in(list(wanted)) & (Role.organisation == actor.organisation_id)
-    ) != len(wanted):
-        raise ChangeError({"roles": "Choose roles of this organisation."})
     held = {r["role"] for r in await UserRole.select(UserRole.role).where(UserRole.user == user_id)}
+    if not await all_assignable(actor.organisation_id, wanted - held):
+        raise ChangeError({"roles": NOT_ASSIGNABLE})
     if held == wanted:
         return False
     if held - wanted:
