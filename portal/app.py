@@ -46,6 +46,7 @@ from portal.orders.handlers import ROUTERS as order_routers
 from portal.orders.handlers import orders_page
 from portal.pages import NavItem, with_paths
 from portal.permissions.api import ROUTERS as permission_api_routers
+from portal.permissions.archive_handlers import ROUTERS as role_archive_routers
 from portal.permissions.guards import authorize, current_principal, public
 from portal.permissions.handlers import ROUTERS as permission_routers
 from portal.permissions.handlers import roles_page
@@ -108,6 +109,7 @@ def create_app(settings: Settings) -> Litestar:
             *dashboard_routers,
             *permission_routers,
             *permission_api_routers,
+            *role_archive_routers,
             *activity_routers,
             *me_routers,
             *user_routers,

@@ -14,6 +14,8 @@ ACTION_LABELS = {
     "policy.changed": "Permission policy changed",
     "role.created": "Role created",
     "role.changed": "Role changed",
+    "role.archived": "Role archived",
+    "role.restored": "Role restored",
     "auth.password_reset": "Password reset",
     "auth.password_reset_requested": "Password reset requested",
     "invitation.accepted": "Invitation accepted",

@@ -13,14 +13,15 @@ from typing import Any
 from uuid import UUID
 
 from portal.activity.log import Actor, log_action
-from portal.db import UNIQUE_VIOLATIONS, engine, write_transaction
+from portal.db import UNIQUE_VIOLATIONS, engine, lock_organisation, write_transaction
 from portal.errors import NotFound, Refusal
 from portal.invitations.links import new_link
 from portal.invitations.tables import Invitation
 from portal.jobs import wake_delivery
 from portal.organisations.service import MAX_NAME_LENGTH
 from portal.permissions.model import Tier
-from portal.permissions.tables import Role, UserRole
+from portal.permissions.queries import NOT_ASSIGNABLE, all_assignable
+from portal.permissions.tables import UserRole
 from portal.text import CONTROL_MESSAGE, has_control_characters
 from portal.users.emails import email_problem, normalise_email
 from portal.users.tables import User
@@ -80,10 +81,11 @@ async def invite(actor: Actor, invitee: Invitee, base_url: str) -> Invited:
             if await User.exists().where(User.email == email):
                 raise InvitationError({"email": "This email is already in use."})
             role_ids = list(dict.fromkeys(invitee.role_ids))
-            if role_ids and await Role.count().where(
-                Role.id.is_in(role_ids) & (Role.organisation == actor.organisation_id)
-            ) != len(role_ids):
-                raise InvitationError({"roles": "Choose roles of this organisation."})
+            if role_ids:
+                # Serialised with archiving, which refuses a role that someone holds.
+                await lock_organisation(actor.organisation_id)
+                if not await all_assignable(actor.organisation_id, role_ids):
+                    raise InvitationError({"roles": NOT_ASSIGNABLE})
             user = User(
                 organisation=actor.organisation_id,
                 email=email,

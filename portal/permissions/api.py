@@ -15,6 +15,7 @@ from litestar.params import FromPath, JSONBody
 
 from portal.activity.log import Actor
 from portal.errors import InputError, NotFound
+from portal.permissions.archive import archive_role, restore_role
 from portal.permissions.principal import Principal
 from portal.permissions.queries import (
     PolicyView,
@@ -64,6 +65,8 @@ class RoleOut(msgspec.Struct):
     # The role's effective permissions: every area at the highest level of its policies.
     permissions: dict[str, str]
     created_at: datetime
+    # An archived role is kept but can no longer be given to anyone.
+    archived: bool
 
 
 @get("/", opt=ROLES_READ, summary="The organisation's policies")
@@ -147,6 +150,32 @@ async def replace_role(
     return _role_out(await role_of(principal.organisation_id, role_id))
 
 
+@post(
+    "/{role_id:uuid}/archive",
+    opt=ROLES_FULL,
+    status_code=200,
+    summary="Archive a role that nobody holds; it is kept, and no longer given (409 otherwise)",
+)
+async def archive_role_api(
+    principal: NamedDependency[Principal], actor: NamedDependency[Actor], role_id: FromPath[UUID]
+) -> RoleOut:
+    await archive_role(actor, role_id)
+    return _role_out(await role_of(principal.organisation_id, role_id))
+
+
+@post(
+    "/{role_id:uuid}/restore",
+    opt=ROLES_FULL,
+    status_code=200,
+    summary="Restore an archived role, so that it can be given again",
+)
+async def restore_role_api(
+    principal: NamedDependency[Principal], actor: NamedDependency[Actor], role_id: FromPath[UUID]
+) -> RoleOut:
+    await restore_role(actor, role_id)
+    return _role_out(await role_of(principal.organisation_id, role_id))
+
+
 # A policy id of another organisation gets exactly the answer of one that never existed.
 _NO_SUCH_POLICY = {"policy_ids": "One of the policy ids does not exist."}
 
@@ -169,6 +198,7 @@ def _role_out(role: RoleView) -> RoleOut:
         policy_ids=role.policy_ids,
         permissions={area.value: level.label for area, level in role.levels.items()},
         created_at=role.created_at,
+        archived=role.archived,
     )
 
 
@@ -179,7 +209,14 @@ POLICIES_API = Router(
 )
 ROLES_API = Router(
     "/api/v1/roles",
-    route_handlers=[list_roles, create_role_api, get_role, replace_role],
+    route_handlers=[
+        list_roles,
+        create_role_api,
+        get_role,
+        replace_role,
+        archive_role_api,
+        restore_role_api,
+    ],
     tags=TAGS,
 )
 ROUTERS = [POLICIES_API, ROLES_API]

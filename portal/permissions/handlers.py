@@ -16,6 +16,7 @@ from litestar.response import Redirect, Template
 from portal.activity.log import Actor
 from portal.errors import NotFound, Refusal
 from portal.pages import page
+from portal.permissions.archive import why_not_archive
 from portal.permissions.model import (
     AREA_MAX_LEVEL,
     MAX_POLICIES_PER_ROLE,
@@ -32,6 +33,7 @@ from portal.permissions.queries import (
     levels_of_policies,
     policies_of,
     policy_of,
+    role_members,
     role_of,
     roles_of,
     roles_using,
@@ -54,6 +56,8 @@ POLICY_NOTICES = {
 ROLE_NOTICES = {
     "created": "Role created.",
     "saved": "Role saved. Everyone holding it has the new access from their next request.",
+    "archived": "Role archived. It is no longer offered when giving roles.",
+    "restored": "Role restored. It can be given again.",
 }
 # One select per area, offering only the levels that area knows.
 AREA_CHOICES = [(area, [lv for lv in Level if lv <= AREA_MAX_LEVEL[area]]) for area in Area]
@@ -182,7 +186,7 @@ async def save_policy_page(
 async def new_role_page(
     request: Request[Any, Any, Any], principal: NamedDependency[Principal]
 ) -> Template:
-    return await _role_page(request, principal, RoleForm())
+    return await render_role_page(request, principal, RoleForm())
 
 
 @post("/", opt=ROLES_FULL)
@@ -194,13 +198,13 @@ async def create_role_page(
     sent = RoleForm.sent(await request.form())
     policy_ids = _uuids(sent.policy_ids)
     if policy_ids is None:
-        return await _role_page(request, principal, sent, errors=_NO_SUCH_POLICY)
+        return await render_role_page(request, principal, sent, errors=_NO_SUCH_POLICY)
     try:
         role_id = await create_role(actor, sent.name, policy_ids, description=sent.description)
     except NotFound:
-        return await _role_page(request, principal, sent, errors=_NO_SUCH_POLICY)
+        return await render_role_page(request, principal, sent, errors=_NO_SUCH_POLICY)
     except PermissionChangeError as error:
-        return await _role_page(request, principal, sent, errors=error.errors)
+        return await render_role_page(request, principal, sent, errors=error.errors)
     return Redirect(f"/settings/roles/{role_id}?notice=created", status_code=303)
 
 
@@ -226,7 +230,7 @@ async def role_page(
     notice: FromQuery[str | None] = None,
 ) -> Template:
     role = await role_of(principal.organisation_id, role_id)
-    return await _role_page(
+    return await render_role_page(
         request, principal, RoleForm.of(role), role=role, notice=ROLE_NOTICES.get(notice or "")
     )
 
@@ -242,7 +246,7 @@ async def save_role_page(
     sent = RoleForm.sent(await request.form())
     policy_ids = _uuids(sent.policy_ids)
     if policy_ids is None:
-        return await _role_page(request, principal, sent, errors=_NO_SUCH_POLICY, role=role)
+        return await render_role_page(request, principal, sent, errors=_NO_SUCH_POLICY, role=role)
     try:
         await update_role(
             actor, role_id, name=sent.name, description=sent.description, policy_ids=policy_ids
@@ -250,9 +254,9 @@ async def save_role_page(
     except NotFound as missing:
         if missing.what != "policy":
             raise
-        return await _role_page(request, principal, sent, errors=_NO_SUCH_POLICY, role=role)
+        return await render_role_page(request, principal, sent, errors=_NO_SUCH_POLICY, role=role)
     except PermissionChangeError as error:
-        return await _role_page(request, principal, sent, errors=error.errors, role=role)
+        return await render_role_page(request, principal, sent, errors=error.errors, role=role)
     return Redirect(f"/settings/roles/{role_id}?notice=saved", status_code=303)
 
 
@@ -284,7 +288,7 @@ def _policy_page(
     )
 
 
-async def _role_page(
+async def render_role_page(
     request: Request[Any, Any, Any],
     principal: Principal,
     form: RoleForm,
@@ -292,20 +296,29 @@ async def _role_page(
     errors: dict[str, str] | None = None,
     role: RoleView | None = None,
     notice: str | None = None,
+    problem: str | None = None,
 ) -> Template:
+    """The role form (a new role when role is None), its holders and its archive action."""
     policies = await policies_of(principal.organisation_id)
+    members = await role_members(principal.organisation_id, role.id) if role else []
     # The table shows what the ticked policies add up to, even on a form sent back with errors.
     ticked = [p for p in policies if str(p.id) in form.policy_ids]
     return page(
         request,
         "permissions/role.html",
-        status_code=422 if errors else 200,
+        status_code=409 if problem else 422 if errors else 200,
         form=form,
         errors=errors or {},
         role=role,
         policies=policies,
         levels=role_levels(p.grants for p in ticked),
         notice=notice,
+        problem=problem,
+        members=members,
+        can_see_users=principal.may(Area.USERS, Level.READ),
+        archive_refused=(
+            why_not_archive(archived=role.archived, holders=len(members)) if role else None
+        ),
         can_change=_can_change(principal),
     )
 

@@ -11,7 +11,7 @@ from uuid import UUID
 from portal.errors import NotFound
 from portal.permissions.model import Area, Grants, Level
 from portal.permissions.resolve import role_levels
-from portal.permissions.tables import PermissionPolicy, PolicyGrant, Role, RolePolicy
+from portal.permissions.tables import PermissionPolicy, PolicyGrant, Role, RolePolicy, UserRole
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +30,7 @@ class RoleView:
     description: str
     policies: tuple[PolicyView, ...]
     created_at: datetime
+    archived: bool = False
 
     @property
     def policy_ids(self) -> list[UUID]:
@@ -140,7 +141,7 @@ _POLICY_COLUMNS = (
     PermissionPolicy.description,
     PermissionPolicy.created_at,
 )
-_ROLE_COLUMNS = (Role.id, Role.name, Role.description, Role.created_at)
+_ROLE_COLUMNS = (Role.id, Role.name, Role.description, Role.created_at, Role.archived)
 
 
 async def _grants_where(*conditions: Any) -> dict[UUID, dict[Area, Level]]:
@@ -181,16 +182,51 @@ def _roles(
             # Only this organisation's policies count, even if a bad write ever linked another.
             policies=tuple(p for p in policies if p.id in linked.get(row["id"], set())),
             created_at=row["created_at"],
+            archived=row["archived"],
         )
         for row in rows
     ]
 
 
-async def role_names(organisation_id: UUID) -> list[dict[str, Any]]:
-    """The organisation's custom roles as choices (id, name), by name."""
+async def role_names(
+    organisation_id: UUID, *, assignable_only: bool = False
+) -> list[dict[str, Any]]:
+    """The organisation's custom roles as choices (id, name), by name; assignable_only leaves
+    out the archived roles, which are never given to anyone."""
+    condition: Any = Role.organisation == organisation_id
+    if assignable_only:
+        condition &= Role.archived.eq(False)
     rows: list[dict[str, Any]] = (
-        await Role.select(Role.id, Role.name)
-        .where(Role.organisation == organisation_id)
-        .order_by(Role.name)
+        await Role.select(Role.id, Role.name).where(condition).order_by(Role.name)
+    )
+    return rows
+
+
+# The one answer for a role that cannot be given: another tenant's, missing, or archived.
+NOT_ASSIGNABLE = "Choose roles of this organisation that are not archived."
+
+
+async def all_assignable(organisation_id: UUID, role_ids: Iterable[UUID]) -> bool:
+    """Whether every one of these roles is the organisation's and not archived."""
+    ids = list(set(role_ids))
+    if not ids:
+        return True
+    found: int = await Role.count().where(
+        Role.id.is_in(ids) & (Role.organisation == organisation_id) & Role.archived.eq(False)
+    )
+    return found == len(ids)
+
+
+async def role_members(organisation_id: UUID, role_id: UUID) -> list[dict[str, Any]]:
+    """The users who hold a role (id, full name, email, status), by name."""
+    rows: list[dict[str, Any]] = (
+        await UserRole.select(
+            UserRole.user.id.as_alias("id"),
+            UserRole.user.full_name.as_alias("full_name"),
+            UserRole.user.email.as_alias("email"),
+            UserRole.user.status.as_alias("status"),
+        )
+        .where((UserRole.role == role_id) & (UserRole.user.organisation == organisation_id))
+        .order_by(UserRole.user.full_name)
     )
     return rows

@@ -1,4 +1,4 @@
-from piccolo.columns import UUID, ForeignKey, Timestamptz, Varchar
+from piccolo.columns import UUID, Boolean, ForeignKey, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
@@ -29,13 +29,15 @@ class PolicyGrant(Table, tablename="policy_grant"):
 
 
 class Role(Table, tablename="role"):
-    """A custom role, made of permission policies. Tiers are built in and live in code."""
+    """A custom role, made of permission policies. Tiers are built in and live in code.
+    Never deleted: an archived role keeps its name and history and is no longer given."""
 
     id = UUID(primary_key=True)
     organisation = ForeignKey(Organisation, on_delete=OnDelete.restrict, null=False, index=True)
     name = Varchar(length=100)
     description = Varchar(length=500, default="")
     created_at = Timestamptz(default=TimestamptzNow())
+    archived = Boolean(default=False)
 
     # Unique (organisation, name): a unique index, made in the second migration.
 

@@ -19,6 +19,7 @@ from portal.permissions.principal import Principal
 from portal.permissions.queries import role_names
 from portal.permissions.requirements import USERS_FULL
 from portal.users.overrides import override_choices, parse_override
+from portal.users.profile import LANGUAGES, TIME_ZONES
 from portal.users.queries import editable, person
 from portal.users.service import ChangeError, LifecycleError, UserChanges, change_user
 
@@ -86,7 +87,7 @@ async def _edit_form(
     overrides: dict[str, str],
     errors: dict[str, str] | None = None,
 ) -> Template:
-    roles = await role_names(principal.organisation_id)
+    roles = await role_names(principal.organisation_id, assignable_only=True)
     return page(
         request,
         "users/edit.html",
@@ -99,6 +100,8 @@ async def _edit_form(
         overrides=overrides,
         areas=[(area, override_choices(area)) for area in Area],
         tiers=[tier.value for tier in Tier],
+        languages=LANGUAGES,
+        time_zones=TIME_ZONES,
     )
 
 

@@ -26,7 +26,7 @@ from portal.permissions.model import Area, Level, Tier
 from portal.permissions.principal import Principal, load_principal
 from portal.permissions.queries import role_names
 from portal.permissions.requirements import USERS_FULL, USERS_READ
-from portal.services.queries import contact_services_count
+from portal.services.queries import contact_services_count, list_services
 from portal.users.queries import (
     STATUS_LABELS,
     list_users,
@@ -53,6 +53,8 @@ NOTICES = {
     "access_email_sent": "Access email sent. Its link works once, for one hour; "
     "any earlier link no longer works.",
 }
+# The user's page lists at most this many of the services they are the contact of.
+SERVICES_SHOWN = 50
 
 
 @get("/", opt=USERS_READ)
@@ -123,7 +125,7 @@ async def _invite_form(
     errors: dict[str, str] | None = None,
     chosen_roles: list[UUID] | None = None,
 ) -> Template:
-    roles = await role_names(principal.organisation_id)
+    roles = await role_names(principal.organisation_id, assignable_only=True)
     return page(
         request,
         "users/invite.html",
@@ -165,6 +167,12 @@ async def render_user_page(
         if can_reassign and user["status"] == "inactive"
         else 0
     )
+    # Only services the viewer may see, in the viewer's own scope.
+    services = (
+        await list_services(principal, limit=SERVICES_SHOWN, contact_id=user_id)
+        if principal.may(Area.SERVICES, Level.READ)
+        else None
+    )
     return page(
         request,
         "users/detail.html",
@@ -180,6 +188,7 @@ async def render_user_page(
         can_change=principal.may(Area.USERS, Level.FULL),
         can_see_activity=principal.may(Area.ACTIVITY_LOG, Level.READ),
         services_left=services_left,
+        services=services,
         deactivation_refused=deactivation_refused,
     )
 

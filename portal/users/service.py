@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from portal.activity.log import Actor, log_action
 from portal.approvals.upkeep import hand_over_after_deactivation
@@ -18,8 +16,10 @@ from portal.invitations.tables import Invitation
 from portal.jobs import wake_delivery
 from portal.organisations.service import MAX_NAME_LENGTH
 from portal.permissions.model import AREA_MAX_LEVEL, Area, Level, OverrideKind, Tier
-from portal.permissions.tables import Role, UserRole
+from portal.permissions.queries import NOT_ASSIGNABLE, all_assignable
+from portal.permissions.tables import UserRole
 from portal.text import add_control_character_errors
+from portal.users.profile import language_problem, time_zone_problem
 from portal.users.tables import User, UserOverride
 
 MAX_REASON_LENGTH = 500
@@ -154,16 +154,16 @@ def validate_changes(changes: UserChanges) -> dict[str, str]:
             errors["full_name"] = f"Use 1 to {MAX_NAME_LENGTH} characters."
     if changes.display_name is not None and len(changes.display_name.strip()) > MAX_NAME_LENGTH:
         errors["display_name"] = f"Use at most {MAX_NAME_LENGTH} characters."
-    if changes.locale is not None and not LOCALE.fullmatch(changes.locale.strip()):
-        errors["locale"] = "Use a language tag such as en-GB or de-DE."
-    if changes.time_zone is not None and not _is_time_zone(changes.time_zone.strip()):
-        errors["time_zone"] = "Use a time zone such as Europe/London."
+    if changes.locale is not None and (problem := language_problem(changes.locale.strip())):
+        errors["locale"] = problem
+    if changes.time_zone is not None and (problem := time_zone_problem(changes.time_zone.strip())):
+        errors["time_zone"] = problem
     if changes.tier is not None and changes.tier not in {tier.value for tier in Tier}:
         errors["tier"] = "Choose admin, manager or user."
     for area, override in changes.overrides.items():
         if override is not None and override[1] > AREA_MAX_LEVEL[area]:
             errors[f"override_{area.value}"] = "That level does not exist in this area."
-    # Locale and time zone are refused by their own patterns; the names hold free text.
+    # Locale and time zone come from fixed lists; the names hold free text.
     add_control_character_errors(
         errors,
         {"full_name": changes.full_name or "", "display_name": changes.display_name or ""},
@@ -266,19 +266,6 @@ class ChangeError(Refusal):
         super().__init__(errors=errors)
 
 
-LOCALE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
-
-
-def _is_time_zone(name: str) -> bool:
-    if not name or len(name) > 64:
-        return False
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
-
-
 async def _set_roles(
     actor: Actor,
     user_id: UUID,
@@ -287,11 +274,9 @@ async def _set_roles(
     after: dict[str, Any],
 ) -> bool:
     wanted = set(role_ids)
-    if wanted and await Role.count().where(
-        Role.id.is_in(list(wanted)) & (Role.organisation == actor.organisation_id)
-    ) != len(wanted):
-        raise ChangeError({"roles": "Choose roles of this organisation."})
     held = {r["role"] for r in await UserRole.select(UserRole.role).where(UserRole.user == user_id)}
+    if not await all_assignable(actor.organisation_id, wanted - held):
+        raise ChangeError({"roles": NOT_ASSIGNABLE})
     if held == wanted:
         return False
     if held - wanted:

@@ -51,6 +51,8 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/settings/roles/preview"): (303, 200, 403, 403),
     ("GET", "/settings/roles/{role_id:uuid}"): (303, 404, 403, 403),
     ("POST", "/settings/roles/{role_id:uuid}"): (303, 404, 403, 403),
+    ("POST", "/settings/roles/{role_id:uuid}/archive"): (303, 404, 403, 403),
+    ("POST", "/settings/roles/{role_id:uuid}/restore"): (303, 404, 403, 403),
     ("GET", "/api/v1/policies"): (401, 200, 403, 403),
     # The probe sends a form, not JSON: the admin's body is malformed (400) before any lookup.
     ("POST", "/api/v1/policies"): (401, 415, 403, 403),
@@ -60,6 +62,8 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("POST", "/api/v1/roles"): (401, 415, 403, 403),
     ("GET", "/api/v1/roles/{role_id:uuid}"): (401, 404, 403, 403),
     ("PUT", "/api/v1/roles/{role_id:uuid}"): (401, 415, 403, 403),
+    ("POST", "/api/v1/roles/{role_id:uuid}/archive"): (401, 404, 403, 403),
+    ("POST", "/api/v1/roles/{role_id:uuid}/restore"): (401, 404, 403, 403),
     ("GET", "/api/v1/me"): (401, 200, 200, 200),
     ("GET", "/settings/users"): (303, 200, 403, 403),
     ("GET", "/settings/users/invite"): (303, 200, 403, 403),
@@ -183,7 +187,7 @@ CONCRETE_PATH = {
 
 def concrete(path: str) -> str:
     path = CONCRETE_PATH.get(path, path)
-    for name in ("user_id", "service_id", "order_id", "policy_id"):
+    for name in ("user_id", "service_id", "order_id", "policy_id", "role_id"):
         path = path.replace(f"{{{name}:uuid}}", UNKNOWN_ID)
     return path
 

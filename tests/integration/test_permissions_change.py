@@ -10,6 +10,7 @@ from litestar.testing import AsyncTestClient
 
 from portal.errors import NotFound
 from portal.permissions.model import Area, Level, OverrideKind
+from portal.permissions.queries import NOT_ASSIGNABLE
 from portal.permissions.service import (
     PermissionChangeError,
     create_policy,
@@ -82,7 +83,7 @@ async def test_another_tenants_ids_are_not_found(acme: Tenant, globex: Tenant) -
         with pytest.raises(ChangeError) as refused:
             await change_user(acme.admin.actor, acme.user.id, UserChanges(role_ids=[role]))
         refusals.append(refused.value.errors)
-    assert refusals[0] == refusals[1] == {"roles": "Choose roles of this organisation."}
+    assert refusals[0] == refusals[1] == {"roles": NOT_ASSIGNABLE}
     assert await UserRole.count() == 0
     with pytest.raises(NotFound):
         await change_user(acme.admin.actor, globex.user.id, UserChanges(role_ids=[globex_role]))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 from typing import Any
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from portal.activity.tables import ActivityEvent
+from portal.permissions.model import Area
 from portal.permissions.service import create_policy, create_role
 from portal.users.tables import User
 from tests.conftest import BASE_URL, Tenant, sign_in
@@ -87,8 +89,9 @@ async def test_bad_edits_keep_the_input_explain_and_change_nothing(
     before = await User.select().where(User.id == acme.manager.id).first()
     cases = [
         (form(full_name="x" * 10_000), "Use 1 to 200 characters."),
-        (form(time_zone="Mars/Olympus"), "Use a time zone such as Europe/London."),
-        (form(locale="english please"), "Use a language tag"),
+        (form(time_zone="Mars/Olympus"), "Choose a time zone from the list"),
+        (form(locale="english please"), "Choose one of the languages offered"),
+        (form(locale="xx-XX"), "Choose one of the languages offered"),
         (form(tier="owner", display_name="Keep me"), "Choose admin, manager or user."),
         (form(override_orders="grant:approve"), "Choose an option from the list."),
         (form(roles="not-a-uuid"), "Choose roles from the list."),
@@ -141,3 +144,73 @@ async def test_the_activity_log_names_who_acted_on_whom_and_what_changed(
     # An account made by the operator's command line was made by nobody signed in.
     created = re.search(r"<td>User created</td>\s*<td>(.*?)</td>", log, re.S)
     assert created is not None and created.group(1) == "The portal"
+
+
+class FormControls(HTMLParser):
+    """The selects of a page (id, name and chosen options) and the text of each <label for>."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.selects: dict[str, dict[str, Any]] = {}
+        self.labels: dict[str, str] = {}
+        self._label: str | None = None
+        self._select: dict[str, Any] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "label" and found.get("for"):
+            self._label = str(found["for"])
+            self.labels[self._label] = ""
+        elif tag == "select":
+            self._select = {**found, "options": [], "selected": []}
+            self.selects[str(found.get("name"))] = self._select
+        elif tag == "option" and self._select is not None:
+            self._select["options"].append(found.get("value"))
+            if "selected" in found:
+                self._select["selected"].append(found.get("value"))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "label":
+            self._label = None
+        elif tag == "select":
+            self._select = None
+
+    def handle_data(self, data: str) -> None:
+        if self._label is not None:
+            self.labels[self._label] += data
+
+
+def controls(html: str) -> FormControls:
+    parser = FormControls()
+    parser.feed(html)
+    return parser
+
+
+async def test_language_and_time_zone_are_chosen_from_lists_and_overrides_are_labelled(
+    client: AsyncTestClient[Litestar], acme: Tenant
+) -> None:
+    await sign_in(client, acme.admin.email)
+    page = controls((await client.get(f"/settings/users/{acme.manager.id}/edit")).text)
+    zones = page.selects["time_zone"]
+    assert "Europe/London" in zones["options"] and "Pacific/Auckland" in zones["options"]
+    assert zones["selected"] == ["Europe/London"]
+    assert page.selects["locale"]["selected"] == ["en-GB"]
+    assert "de-DE" in page.selects["locale"]["options"]
+    # Each override select has a label naming its area that a screen reader reads.
+    for area in Area:
+        select = page.selects[f"override_{area.value}"]
+        name = " ".join(page.labels[select["id"]].split())
+        assert name == f"{area.value.replace('_', ' ').capitalize()}: override", area
+    chosen = await save(client, acme.manager.id, form(locale="de-DE", time_zone="Asia/Kolkata"))
+    assert chosen.status_code == 303
+    stored = await User.select(User.locale, User.time_zone).where(User.id == acme.manager.id)
+    assert stored == [{"locale": "de-DE", "time_zone": "Asia/Kolkata"}]
+    refused = await save(client, acme.manager.id, form(time_zone="Mars/Olympus"))
+    assert refused.status_code == 422
+    again = controls(refused.text)
+    # The unknown zone is not silently replaced by the first in the list.
+    assert again.selects["time_zone"]["selected"] == [""]
+    assert 'aria-describedby="time_zone-error"' in refused.text
+    assert await User.select(User.time_zone).where(User.id == acme.manager.id) == [
+        {"time_zone": "Asia/Kolkata"}
+    ]
