@@ -40,6 +40,10 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/account"): (303, 200, 200, 200),
     ("GET", "/settings/roles"): (303, 200, 403, 403),
     ("GET", "/settings/activity"): (303, 200, 403, 403),
+    ("GET", "/settings/activity/export.csv"): (303, 200, 403, 403),
+    ("GET", "/settings/activity/export.jsonl"): (303, 200, 403, 403),
+    # A random id: nobody of this organisation (404), never a page about someone else's.
+    ("GET", "/settings/activity/users/{user_id:uuid}"): (303, 404, 403, 403),
     ("GET", "/settings/policies/new"): (303, 200, 403, 403),
     # The probe form has no name: the admin gets the form back with the message (422).
     ("POST", "/settings/policies"): (303, 422, 403, 403),

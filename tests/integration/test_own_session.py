@@ -66,7 +66,7 @@ async def test_the_edit_page_keeps_the_admin_signed_in_after_their_own_change(
     saved = await client.post(
         f"/settings/users/{acme.admin.id}/edit",
         data=with_csrf(
-            client, full_name="Acme Admin", tier="manager", locale="en", time_zone="UTC"
+            client, full_name="Acme Admin", tier="manager", locale="en-GB", time_zone="UTC"
         ),
         follow_redirects=False,
     )

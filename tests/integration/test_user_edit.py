@@ -138,8 +138,8 @@ async def test_the_activity_log_names_who_acted_on_whom_and_what_changed(
     )
     assert row is not None, log
     cells = re.findall(r"<td>(.*?)</td>", row.group(1), re.S)
-    assert cells[0] == "Acme Admin"
-    assert cells[1] == f"Acme user ({acme.user.email})"
+    assert cells[0] == f'<a href="/settings/users/{acme.admin.id}">Acme Admin</a>'
+    assert f'<a href="/settings/users/{acme.user.id}">Acme user ({acme.user.email})</a>' in cells[1]
     assert '<span class="change">tier: user → manager</span>' in cells[2]
     # An account made by the operator's command line was made by nobody signed in.
     created = re.search(r"<td>User created</td>\s*<td>(.*?)</td>", log, re.S)
