@@ -37,6 +37,7 @@ from portal.context import base_url
 from portal.errors import NotFound
 from portal.forms import parse_chosen_levels
 from portal.orders.validation import parse_money
+from portal.organisations.queries import currency_of
 from portal.pages import page
 from portal.permissions.guards import signed_in
 from portal.permissions.model import Area, Level
@@ -138,6 +139,7 @@ async def _policies_page(
         "approvals/policies.html",
         status_code=422 if timing_errors else 200,
         policies=policies,
+        currency=await currency_of(principal.organisation_id),
         names=names | {role: label for role, label in choices["roles"]},
         timing=timing_values or await timing_of(principal.organisation_id),
         distinct_levels=await distinct_levels_of(principal.organisation_id),
