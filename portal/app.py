@@ -41,6 +41,7 @@ from portal.invitations.batch_api import ROUTERS as batch_api_routers
 from portal.invitations.batch_handlers import ROUTERS as batch_routers
 from portal.invitations.handlers import ROUTERS as invitation_routers
 from portal.mail.handlers import ROUTERS as outbox_routers
+from portal.money import format_money
 from portal.orders.api import ROUTERS as order_api_routers
 from portal.orders.handlers import ROUTERS as order_routers
 from portal.orders.handlers import orders_page
@@ -80,6 +81,10 @@ NAVIGATION = (
     NavItem("Activity log", activity_page),
     NavItem("My account", account),
 )
+
+
+def _register_filters(engine: JinjaTemplateEngine) -> None:
+    engine.engine.filters["money"] = format_money
 
 
 def create_app(settings: Settings) -> Litestar:
@@ -148,7 +153,9 @@ def create_app(settings: Settings) -> Litestar:
             exclude=["/health", "/ready", "/static/"],
         ),
         template_config=TemplateConfig(
-            directory=PROJECT_ROOT / "templates", engine=JinjaTemplateEngine
+            directory=PROJECT_ROOT / "templates",
+            engine=JinjaTemplateEngine,
+            engine_callback=_register_filters,
         ),
         openapi_config=OpenAPIConfig(
             title="Portal API",

@@ -1,5 +1,6 @@
 """What a handler knows of its request beyond its parameters: who acts and from where (the
-`actor` dependency, beside `principal`), and the portal's public address."""
+`actor` dependency, beside `principal`), the portal's public address, and a notice left for
+the page after a redirect."""
 
 from __future__ import annotations
 
@@ -26,3 +27,17 @@ def base_url(request: Request[Any, Any, Any]) -> str:
     """The public address links in emails start with (BASE_URL, read once at start)."""
     url: str = request.app.state.settings.base_url
     return url
+
+
+def _session_token(request: Request[Any, Any, Any]) -> str:
+    return request.cookies.get(request.app.state.session_cookie) or ""
+
+
+async def leave_notice(request: Request[Any, Any, Any], notice: Any) -> None:
+    """Something (JSON) for the next page of this session to show once: post, redirect, get."""
+    await request.app.state.sessions.leave_notice(_session_token(request), notice)
+
+
+async def take_notice(request: Request[Any, Any, Any]) -> Any:
+    notice: Any = await request.app.state.sessions.take_notice(_session_token(request))
+    return notice

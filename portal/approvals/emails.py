@@ -4,19 +4,14 @@ is queued in the caller's transaction, keyed by its event, so a step run twice q
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from portal.approvals.rules import Progress
 from portal.mail.outbox import queue_email
 from portal.mail.render import render_email
+from portal.money import format_money
 from portal.users.tables import User
-
-
-def money(order: Mapping[str, Any]) -> str:
-    return f"{order['currency']} {Decimal(order['estimated_cost']):,.2f}"
-
 
 APPROVER_EMAILS = {
     "pending": ("Order {number} is waiting for your approval", "is waiting for your approval"),
@@ -47,7 +42,7 @@ def _details(order: Mapping[str, Any]) -> list[tuple[str, str]]:
     return [
         ("Order", f"{order['number']}: {order['description']}"),
         ("Quantity", str(order["quantity"])),
-        ("Estimated cost", money(order)),
+        ("Estimated cost", format_money(order["estimated_cost"], order["currency"])),
         ("Cost centre", order["cost_centre"] or "—"),
         ("Requested by", order["requester_name"]),
     ]

@@ -33,10 +33,11 @@ from portal.approvals.policies import (
     save_policy,
 )
 from portal.approvals.queue import parse_filters, queue_of
-from portal.context import base_url
+from portal.context import base_url, leave_notice, take_notice
 from portal.errors import NotFound
 from portal.forms import parse_chosen_levels
 from portal.orders.validation import parse_money
+from portal.organisations.queries import currency_of
 from portal.pages import page
 from portal.permissions.guards import signed_in
 from portal.permissions.model import Area, Level
@@ -54,15 +55,17 @@ async def queue_page(
 ) -> Template:
     filters, errors = parse_filters(request.query_params)
     queue = await queue_of(principal, filters)
+    # A bulk approval's results, shown once after its redirect.
+    results = await take_notice(request) if request.query_params.get("done") == "bulk" else None
     return page(
         request,
         "approvals/queue.html",
         status_code=422 if errors else 200,
         queue=queue,
         errors=errors,
-        values=dict(request.query_params),
+        values={key: value for key, value in request.query_params.items() if key != "done"},
         requesters=await people(principal.organisation_id, active_only=False),
-        results=None,
+        results=results,
     )
 
 
@@ -71,31 +74,37 @@ async def bulk_approve_submit(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
     actor: NamedDependency[Actor],
-) -> Template:
-    """Approve each chosen order on its own; one refusal does not stop the others."""
+) -> Response[Any]:
+    """Approve each chosen order on its own; one refusal does not stop the others. Then back
+    to the queue (post, redirect, get), which shows each order's result once."""
     form = await request.form()
     chosen, bad = parse_chosen_levels(form.getall("orders", []))
-    results: list[tuple[UUID, str, bool]] = []
     problem = None
     if bad or not chosen:
         problem = "Choose one or more orders from the queue."
     elif len(chosen) > MAX_BULK:
         problem = f"Approve at most {MAX_BULK} orders at once."
-    else:
-        for result in await approve_each(actor, chosen, base_url(request)):
-            message = result.outcome.said() if result.outcome else (result.refusal or "")
-            results.append((result.order_id, message, result.refusal is None))
-    queue = await queue_of(principal)
-    return page(
-        request,
-        "approvals/queue.html",
-        status_code=422 if problem else 200,
-        queue=queue,
-        errors={"orders": problem} if problem else {},
-        values={},
-        requesters=await people(principal.organisation_id, active_only=False),
-        results=results,
-    )
+    if problem:
+        return page(
+            request,
+            "approvals/queue.html",
+            status_code=422,
+            queue=await queue_of(principal),
+            errors={"orders": problem},
+            values={},
+            requesters=await people(principal.organisation_id, active_only=False),
+            results=None,
+        )
+    results = [
+        (
+            str(result.order_id),
+            result.outcome.said() if result.outcome else (result.refusal or ""),
+            result.refusal is None,
+        )
+        for result in await approve_each(actor, chosen, base_url(request))
+    ]
+    await leave_notice(request, results)
+    return Redirect("/approvals?done=bulk", status_code=303)
 
 
 # --- Settings → Approval Policies ------------------------------------------------------------
@@ -138,6 +147,7 @@ async def _policies_page(
         "approvals/policies.html",
         status_code=422 if timing_errors else 200,
         policies=policies,
+        currency=await currency_of(principal.organisation_id),
         names=names | {role: label for role, label in choices["roles"]},
         timing=timing_values or await timing_of(principal.organisation_id),
         distinct_levels=await distinct_levels_of(principal.organisation_id),

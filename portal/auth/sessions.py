@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict, dataclass
+from typing import Any
 from uuid import UUID
 
 from litestar.stores.base import Store
@@ -18,6 +19,8 @@ from portal.auth.tokens import MAX_TOKEN_LENGTH, new_token, token_hash
 # Touching the store on every request would turn every read into a write; once a minute is
 # enough precision for an idle timeout counted in minutes.
 RENEW_AFTER_SECONDS = 60
+# A notice waits this long for the page it was left for (the redirect's target).
+NOTICE_SECONDS = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +45,10 @@ def cookie_name(secure: bool) -> str:
 
 def _key(token: str) -> str:
     return "session:" + token_hash(token)
+
+
+def _notice_key(token: str) -> str:
+    return "notice:" + token_hash(token)
 
 
 class SessionStore:
@@ -76,3 +83,18 @@ class SessionStore:
 
     async def destroy(self, token: str) -> None:
         await self._store.delete(_key(token))
+
+    async def leave_notice(self, token: str, notice: Any) -> None:
+        """What the next page shows once, after a redirect: beside the session, not in it, so
+        the session record stays tiny."""
+        await self._store.set(_notice_key(token), json.dumps(notice), expires_in=NOTICE_SECONDS)
+
+    async def take_notice(self, token: str) -> Any:
+        """The notice left for this session, gone once taken; None if there is none."""
+        if not token or len(token) > MAX_TOKEN_LENGTH:
+            return None
+        raw = await self._store.get(_notice_key(token))
+        if raw is None:
+            return None
+        await self._store.delete(_notice_key(token))
+        return json.loads(raw)

@@ -8,14 +8,23 @@ from litestar import Request, Router, get
 from litestar.di import NamedDependency
 from litestar.response import File, Template
 
+from portal.approvals.handlers import queue_page
 from portal.approvals.queue import queue_of
+from portal.dashboard.queries import dashboard_figures
+from portal.orders.handlers import orders_page
 from portal.pages import page
 from portal.permissions.guards import public, signed_in
 from portal.permissions.model import AREA_MAX_LEVEL, Area, Level
 from portal.permissions.principal import Principal
+from portal.services.handlers import services_page
 from portal.settings import PROJECT_ROOT
 
 WIDGET_ITEMS = 3
+TILE_FIGURES = {
+    str(queue_page): "approvals",
+    str(orders_page): "orders",
+    str(services_page): "services",
+}
 FAVICON = PROJECT_ROOT / "static" / "favicon.svg"
 
 
@@ -26,7 +35,19 @@ async def dashboard(
     # Anyone a policy names may have orders waiting, whatever their permission level.
     queue = await queue_of(principal, limit=WIDGET_ITEMS)
     show_queue = queue.total > 0 or principal.may(Area.APPROVALS, Level.APPROVE)
-    return page(request, "dashboard/index.html", queue=queue if show_queue else None)
+    # Which tile shows which figures, by the address the app gave its page.
+    tile_kinds = {
+        item.href: TILE_FIGURES[str(item.handler)]
+        for item in request.app.state.navigation
+        if str(item.handler) in TILE_FIGURES
+    }
+    return page(
+        request,
+        "dashboard/index.html",
+        queue=queue if show_queue else None,
+        figures=await dashboard_figures(principal),
+        tile_kinds=tile_kinds,
+    )
 
 
 @get("/favicon.ico", opt=public(), cache=24 * 3600)

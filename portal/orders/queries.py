@@ -15,6 +15,7 @@ from piccolo.columns.combination import WhereRaw
 from portal.approvals.directory import load_directory
 from portal.approvals.progress import revision_decisions, steps_of
 from portal.approvals.rules import Directory, Progress, State, Step, progress, shared_approvers
+from portal.money import format_money
 from portal.orders.catalogue import CATALOGUE
 from portal.orders.states import STATUS_LABELS, STATUSES
 from portal.orders.tables import Order
@@ -49,7 +50,7 @@ class OrderRow:
 
     @property
     def cost_text(self) -> str:
-        return f"{self.currency} {self.estimated_cost:,.2f}"
+        return format_money(self.estimated_cost, self.currency)
 
 
 ROW_COLUMNS = (

@@ -17,11 +17,12 @@ from portal.activity.log import Actor
 from portal.db import for_update, lock_organisation, write_transaction
 from portal.errors import Refusal
 from portal.jobs import wake_evaluation
+from portal.money import format_money
 from portal.orders.states import OrderKind
 from portal.orders.tables import Order
 from portal.orders.timeline import EventKind, record
 from portal.orders.validation import OrderDraft
-from portal.organisations.tables import Organisation
+from portal.organisations.queries import currency_of
 from portal.permissions.principal import Principal
 from portal.services.queries import visible_to
 from portal.services.tables import Service
@@ -71,12 +72,7 @@ async def place_order(principal: Principal, actor: Actor, draft: OrderDraft, sub
         # Serialises the numbering within the organisation; the unique index backs it up.
         await lock_organisation(actor.organisation_id)
         await _check_service(principal, draft)
-        organisation = (
-            await Organisation.select(Organisation.currency)
-            .where(Organisation.id == actor.organisation_id)
-            .first()
-        )
-        assert organisation is not None
+        currency = await currency_of(actor.organisation_id)
         last = (
             await Order.select(Max(Order.number, alias="last"))
             .where(Order.organisation == actor.organisation_id)
@@ -86,7 +82,7 @@ async def place_order(principal: Principal, actor: Actor, draft: OrderDraft, sub
             organisation=actor.organisation_id,
             number=((last or {}).get("last") or 1000) + 1,
             requester=actor.user_id,
-            currency=organisation["currency"],
+            currency=currency,
             status="submitted" if submit else "draft",
             revision=1 if submit else 0,
             submitted_at=now if submit else None,
@@ -100,7 +96,7 @@ async def place_order(principal: Principal, actor: Actor, draft: OrderDraft, sub
             actor.organisation_id,
             kind,
             f"{draft.description}, quantity {draft.quantity}, "
-            f"{organisation['currency']} {draft.estimated_cost:,.2f}.",
+            f"{format_money(draft.estimated_cost, currency)}.",
             actor_id=actor.user_id,
             origin=actor.origin,
             data={"number": order.number},
@@ -135,7 +131,13 @@ def _draft_of(order: dict[str, Any]) -> OrderDraft:
     )
 
 
-def _changes(before: OrderDraft, after: OrderDraft) -> str:
+def _changes(before: OrderDraft, after: OrderDraft, currency: str) -> str:
+    """What an edit changed, for the timeline: "estimated cost: GBP 6,200.00 → GBP 5,800.00"."""
+
+    def shown(draft: OrderDraft, name: str) -> object:
+        value = getattr(draft, name)
+        return format_money(value, currency) if name == "estimated_cost" else value
+
     labels = {
         "description": "item",
         "quantity": "quantity",
@@ -144,7 +146,7 @@ def _changes(before: OrderDraft, after: OrderDraft) -> str:
         "notes": "notes",
     }
     parts = [
-        f"{label}: {getattr(before, name)} → {getattr(after, name)}"
+        f"{label}: {shown(before, name)} → {shown(after, name)}"
         for name, label in labels.items()
         if getattr(before, name) != getattr(after, name)
     ]
@@ -184,7 +186,7 @@ async def edit_order(principal: Principal, actor: Actor, order_id: UUID, draft: 
             order_id,
             actor.organisation_id,
             EventKind.EDITED,
-            _changes(before, draft) + "." + note,
+            _changes(before, draft, order["currency"]) + "." + note,
             actor_id=actor.user_id,
             origin=actor.origin,
             data={"reset": reset},

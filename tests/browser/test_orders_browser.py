@@ -110,7 +110,7 @@ async def create_policy(
         [
             level,
             name,
-            f"{Decimal(threshold):,.2f}",
+            f"GBP {Decimal(threshold):,.2f}",
             "any type; any cost centre",
             ", ".join(approvers) or "All admins",
             "1",
@@ -376,10 +376,13 @@ async def test_two_levels_wait_for_each_other_then_the_order_is_approved(
     await expect(page).to_have_url(portal.url("/approvals"))
     await expect(page.locator("#queue-count")).to_have_text("1")
     await bulk_button.click()
-    await expect(page).to_have_url(portal.url("/approvals/approve"))
+    # Post, redirect, get: back on the queue, the result shown once.
+    await expect(page).to_have_url(portal.url("/approvals?done=bulk"))
     await expect(page.locator("#bulk-results li")).to_have_text([f"Order {order.number} approved."])
     assert questions == ["Approve every selected order? Each is approved on its own."] * 2
     await expect(page.locator("#queue-count")).to_have_text("0")
+    await page.reload()
+    await expect(page.locator("#bulk-results")).to_have_count(0)
 
     await manager.goto(portal.url(order.path))
     await expect(manager.locator("#order-status")).to_have_text("Approved")

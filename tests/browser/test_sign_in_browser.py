@@ -101,7 +101,8 @@ async def test_user_sees_no_admin_navigation_and_gets_the_friendly_403(
     await expect(nav.get_by_role("link")).to_have_text(["Dashboard", "Services", "My account"])
     await expect(nav_link(page, "Roles")).to_have_count(0)
     await expect(nav_link(page, "Activity log")).to_have_count(0)
-    await expect(page.locator("main .tile")).to_have_text(["Services", "My account"])
+    await expect(page.locator("main .tile h2")).to_have_text(["Services", "My account"])
+    await expect(page.locator("#tile-monthly-cost")).to_contain_text("Monthly cost: GBP ")
 
     response = await page.goto(portal.url("/settings/roles"))
     assert response is not None

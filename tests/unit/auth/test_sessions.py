@@ -7,8 +7,9 @@ from uuid import UUID
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from litestar.stores.memory import MemoryStore
 
-from portal.auth.sessions import SessionRecord, cookie_name
+from portal.auth.sessions import SessionRecord, SessionStore, cookie_name
 
 IDLE = 30 * 60
 ABSOLUTE = 12 * 60 * 60
@@ -67,3 +68,13 @@ def test_user_uuid() -> None:
 )
 def test_cookie_name(secure: bool, name: str) -> None:
     assert cookie_name(secure) == name
+
+
+async def test_a_notice_left_for_a_session_is_taken_once_and_only_by_that_session() -> None:
+    sessions = SessionStore(MemoryStore())
+    token = await sessions.create(UUID(int=7), 3, IDLE)
+    await sessions.leave_notice(token, [["id", "Order 1001 approved.", True]])
+    assert await sessions.take_notice("someone-else") is None
+    assert await sessions.take_notice(token) == [["id", "Order 1001 approved.", True]]
+    assert await sessions.take_notice(token) is None
+    assert await sessions.load(token) is not None
