@@ -31,7 +31,7 @@ KIND_LABELS = {
     SubjectKind.ROLE: "Roles",
     SubjectKind.SERVICE: "Services",
     SubjectKind.COST_CENTRE: "Cost centres",
-    SubjectKind.ORGANISATION: "Organisation settings",
+    SubjectKind.ORGANISATION: "The organisation",
 }
 
 

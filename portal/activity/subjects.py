@@ -74,7 +74,7 @@ SOURCES: dict[SubjectKind, KindSource] = {
         Service, (Service.name,), lambda row: f"Service {row['name']}", "/services/{id}"
     ),
 }
-ORGANISATION = Named("Organisation settings", "/settings/approval-policies")
+ORGANISATION = Named("The organisation", None)
 
 
 async def names_of(
