@@ -46,6 +46,10 @@ ACTION_LABELS = {
     "approval_policy.changed": "Approval policy changed",
     "organisation.approval_timing_changed": "Approval reminder and escalation times changed",
     "organisation.approval_levels_changed": "Approval levels: different person rule changed",
+    "cost_centre.created": "Cost centre created",
+    "cost_centre.changed": "Cost centre renamed",
+    "cost_centre.archived": "Cost centre archived",
+    "cost_centre.restored": "Cost centre restored",
     **{kind.action: f"Order: {label.lower()}" for kind, label in ORDER_EVENT_LABELS.items()},
 }
 
