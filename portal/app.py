@@ -31,6 +31,9 @@ from portal.auth.handlers import ROUTERS as auth_routers
 from portal.auth.middleware import PrincipalMiddleware
 from portal.auth.sessions import SessionStore, cookie_name
 from portal.context import current_actor
+from portal.costcentres.api import ROUTERS as cost_centre_api_routers
+from portal.costcentres.handlers import ROUTERS as cost_centre_routers
+from portal.costcentres.handlers import cost_centres_page
 from portal.dashboard.handlers import ROUTERS as dashboard_routers
 from portal.dashboard.handlers import account, dashboard
 from portal.error_handlers import handle_http_exception, handle_refusal, handle_unexpected
@@ -70,6 +73,10 @@ def _approves(principal: Principal) -> bool:
     return principal.may(Area.APPROVALS, Level.APPROVE)
 
 
+def _manages_cost_centres(principal: Principal) -> bool:
+    return principal.may(Area.COST_CENTRES, Level.FULL)
+
+
 NAVIGATION = (
     NavItem("Dashboard", dashboard),
     NavItem("Services", services_page),
@@ -78,6 +85,7 @@ NAVIGATION = (
     NavItem("Users", users_page),
     NavItem("Roles", roles_page),
     NavItem("Approval policies", policies_page),
+    NavItem("Cost centres", cost_centres_page, shown_to=_manages_cost_centres),
     NavItem("Activity log", activity_page),
     NavItem("My account", account),
 )
@@ -133,6 +141,8 @@ def create_app(settings: Settings) -> Litestar:
             *approval_routers,
             *decision_routers,
             *approval_api_routers,
+            *cost_centre_routers,
+            *cost_centre_api_routers,
             *health_routers,
             create_static_files_router(
                 path="/static", directories=[PROJECT_ROOT / "static"], opt=public()

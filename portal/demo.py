@@ -9,6 +9,7 @@ from pathlib import Path
 from uuid import UUID
 
 from portal.approvals.tables import ApprovalPolicy
+from portal.costcentres.tables import CostCentre
 from portal.db import UNIQUE_VIOLATIONS, write_transaction
 from portal.organisations.service import (
     NewMember,
@@ -79,8 +80,30 @@ async def _seed(password: str) -> None:
             await add_member(
                 organisation_id, DEMO_ORGANISATION, NewMember(email, name, tier, password)
             )
+        await _seed_cost_centres(organisation_id)
         await _seed_services(organisation_id)
         await _seed_approval_policies(organisation_id)
+
+
+DEMO_COST_CENTRES = (
+    # code, name, archived?
+    ("IT-100", "IT and infrastructure", False),
+    ("OPS-200", "Operations", False),
+    ("SAL-300", "Sales", False),
+    ("FIN-400", "Finance", False),
+    ("MKT-500", "Marketing (closed)", True),
+)
+
+
+async def _seed_cost_centres(organisation_id: UUID) -> None:
+    """The list the demo's services name, and orders and policies choose from; one archived,
+    so that the list shows what archiving does."""
+    await CostCentre.insert(
+        *(
+            CostCentre(organisation=organisation_id, code=code, name=name, archived=archived)
+            for code, name, archived in DEMO_COST_CENTRES
+        )
+    )
 
 
 DEMO_SERVICES = (

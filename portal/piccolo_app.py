@@ -4,6 +4,7 @@ from piccolo.conf.apps import AppConfig
 
 from portal.activity.tables import ActivityEvent
 from portal.approvals.tables import ApprovalPolicy
+from portal.costcentres.tables import CostCentre
 from portal.invitations.tables import Invitation, InvitationBatch, InvitationBatchRow
 from portal.mail.tables import OutboundEmail
 from portal.orders.tables import Order, OrderDecision, OrderEvent
@@ -31,6 +32,7 @@ TABLES = [
     InvitationBatchRow,
     Service,
     ApprovalPolicy,
+    CostCentre,
     Order,
     OrderDecision,
     OrderEvent,

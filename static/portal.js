@@ -33,3 +33,25 @@ for (const button of document.querySelectorAll("button[aria-controls].menu-butto
     }
   });
 }
+
+// Order form fields by kind: a form with data-order-form shows only the fields of the chosen
+// kind (the groups marked data-order-kind). Without JS every group shows, and the server
+// ignores the other kind's fields.
+const showOrderKindFields = (form) => {
+  const chosen = form.querySelector('input[name="kind"]:checked');
+  if (!chosen) {
+    return;
+  }
+  for (const group of form.querySelectorAll("[data-order-kind]")) {
+    group.hidden = group.dataset.orderKind !== chosen.value;
+  }
+};
+document.addEventListener("change", (event) => {
+  const input = event.target;
+  if (input instanceof HTMLInputElement && input.name === "kind" && input.form?.dataset.orderForm !== undefined) {
+    showOrderKindFields(input.form);
+  }
+});
+for (const form of document.querySelectorAll("form[data-order-form]")) {
+  showOrderKindFields(form);
+}

@@ -14,6 +14,7 @@ from piccolo.table import Table
 
 from portal.activity.log import SubjectKind
 from portal.approvals.tables import ApprovalPolicy
+from portal.costcentres.tables import CostCentre
 from portal.orders.tables import Order
 from portal.permissions.tables import PermissionPolicy, Role
 from portal.services.tables import Service
@@ -69,6 +70,12 @@ SOURCES: dict[SubjectKind, KindSource] = {
     ),
     SubjectKind.ROLE: KindSource(
         Role, (Role.name,), lambda row: f"Role {row['name']}", "/settings/roles/{id}"
+    ),
+    SubjectKind.COST_CENTRE: KindSource(
+        CostCentre,
+        (CostCentre.code, CostCentre.name),
+        lambda row: f"Cost centre {row['code']} · {row['name']}",
+        "/settings/cost-centres",
     ),
     SubjectKind.SERVICE: KindSource(
         Service, (Service.name,), lambda row: f"Service {row['name']}", "/services/{id}"

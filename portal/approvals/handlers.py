@@ -34,6 +34,7 @@ from portal.approvals.policies import (
 )
 from portal.approvals.queue import parse_filters, queue_of
 from portal.context import base_url, leave_notice, take_notice
+from portal.costcentres.queries import list_centres, offered_centres
 from portal.errors import NotFound
 from portal.forms import parse_chosen_levels
 from portal.orders.validation import parse_money
@@ -152,6 +153,7 @@ async def _policies_page(
         timing=timing_values or await timing_of(principal.organisation_id),
         distinct_levels=await distinct_levels_of(principal.organisation_id),
         timing_errors=timing_errors or {},
+        cost_centres=offered_centres(await list_centres(principal.organisation_id)),
         can_change=principal.may(Area.APPROVAL_POLICIES, Level.FULL),
         notice="Saved." if request.query_params.get("done") else None,
     )
@@ -163,7 +165,7 @@ def _policy_values(form: FormMultiDict) -> dict[str, Any]:
         "active": form.get("active") == "on",
         "threshold": str(form.get("threshold") or ""),
         "order_kinds": list(form.getall("order_kinds", [])),
-        "cost_centres": str(form.get("cost_centres") or ""),
+        "cost_centres": list(form.getall("cost_centres", [])),
         "approver_users": list(form.getall("approver_users", [])),
         "approver_roles": list(form.getall("approver_roles", [])),
         "required_approvals": str(form.get("required_approvals") or ""),
@@ -178,6 +180,9 @@ async def _policy_form(
     policy_id: UUID | None = None,
     errors: dict[str, str] | None = None,
 ) -> Template:
+    # Archived cost centres show only where the stored policy already names them.
+    stored = await get_policy(principal.organisation_id, policy_id) if policy_id else None
+    kept = json_list(stored["cost_centres"]) if stored else []
     return page(
         request,
         "approvals/policy.html",
@@ -186,6 +191,7 @@ async def _policy_form(
         errors=errors or {},
         policy_id=policy_id,
         can_change=principal.may(Area.APPROVAL_POLICIES, Level.FULL),
+        cost_centres=offered_centres(await list_centres(principal.organisation_id), kept),
         **await _choices(principal.organisation_id),
     )
 
@@ -199,7 +205,7 @@ async def new_policy_page(
         "active": True,
         "threshold": "",
         "order_kinds": [],
-        "cost_centres": "",
+        "cost_centres": [],
         "approver_users": [],
         "approver_roles": [],
         "required_approvals": "1",
@@ -231,7 +237,7 @@ async def policy_page(
         "active": policy["active"],
         "threshold": f"{Decimal(policy['threshold']):.2f}",
         "order_kinds": json_list(policy["order_kinds"]),
-        "cost_centres": ", ".join(json_list(policy["cost_centres"])),
+        "cost_centres": json_list(policy["cost_centres"]),
         "approver_users": json_list(policy["approver_users"]),
         "approver_roles": json_list(policy["approver_roles"]),
         "required_approvals": str(policy["required_approvals"]),

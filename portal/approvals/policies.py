@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -21,8 +21,10 @@ from portal.approvals.rules import (
     evaluate,
 )
 from portal.approvals.tables import ApprovalPolicy
+from portal.costcentres.queries import centres_of
+from portal.costcentres.rules import choose_codes
 from portal.db import UNIQUE_VIOLATIONS, write_transaction
-from portal.errors import Refusal
+from portal.errors import FIELDS_MESSAGE, Refusal
 from portal.orders.states import OrderKind
 from portal.orders.validation import parse_money
 from portal.permissions.model import Tier
@@ -198,6 +200,18 @@ async def _check_people(organisation_id: UUID, policy: PolicyInput) -> None:
         raise PolicyError(422, "Some fields need another look.", errors)
 
 
+async def _with_cost_centres(
+    organisation_id: UUID, policy: PolicyInput, kept: Iterable[str]
+) -> PolicyInput:
+    """The policy naming cost centres of the organisation's list by their codes: active
+    ones, or archived ones the policy named already (`kept`)."""
+    try:
+        codes = choose_codes(policy.cost_centres, await centres_of(organisation_id), kept)
+    except ValueError as error:
+        raise PolicyError(422, FIELDS_MESSAGE, {"cost_centres": str(error)}) from None
+    return replace(policy, cost_centres=codes)
+
+
 def _values(policy: PolicyInput) -> dict[Any, Any]:
     return {
         ApprovalPolicy.name: policy.name,
@@ -234,6 +248,8 @@ async def save_policy(actor: Actor, policy: PolicyInput, policy_id: UUID | None 
             )
             if before is None:
                 raise PolicyError(404, "No such approval policy.")
+        kept = json_list(before["cost_centres"]) if before else []
+        policy = await _with_cost_centres(actor.organisation_id, policy, kept)
         try:
             if policy_id is None:
                 row = ApprovalPolicy(organisation=actor.organisation_id)

@@ -12,6 +12,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from portal.activity.log import Actor
+from portal.costcentres.queries import list_centres, name_of, offered_centres
 from portal.errors import NotFound, Refusal
 from portal.forms import parse_uuid
 from portal.orders.catalogue import CATALOGUE
@@ -80,7 +81,10 @@ async def _form(
     errors: dict[str, str] | None = None,
     order_id: UUID | None = None,
     status_code: int = 200,
+    kept_centre: str = "",
 ) -> Template:
+    """The order form; `kept_centre`: the cost centre the order already names, offered even
+    once archived."""
     services = (await list_services(principal, limit=SERVICE_CHOICES)).rows
     chosen = parse_uuid(values.get("service"))
     if chosen and all(service.id != chosen for service in services):
@@ -95,6 +99,7 @@ async def _form(
         errors=errors or {},
         catalogue=list(CATALOGUE.values()),
         services=services,
+        cost_centres=offered_centres(await list_centres(principal.organisation_id), [kept_centre]),
         order_id=order_id,
     )
 
@@ -164,6 +169,7 @@ async def render_order_page(
         "orders/detail.html",
         status_code=status_code,
         order=detail,
+        cost_centre_name=await name_of(principal.organisation_id, detail.row.cost_centre),
         may_change=detail.is_requester and principal.may(Area.ORDERS, Level.FULL),
         notice=NOTICES.get(request.query_params.get("done") or ""),
         problem=problem,
@@ -208,7 +214,9 @@ async def edit_order_page(
         "cost_centre": detail.row.cost_centre,
         "notes": detail.notes,
     }
-    return await _form(request, principal, values, order_id=order_id)
+    return await _form(
+        request, principal, values, order_id=order_id, kept_centre=detail.row.cost_centre
+    )
 
 
 @post("/{order_id:uuid}/edit", opt=ORDERS_FULL)
@@ -218,7 +226,7 @@ async def edit_order_submit(
     actor: NamedDependency[Actor],
     order_id: FromPath[UUID],
 ) -> Response[Any]:
-    await _detail_or_404(principal, order_id)
+    detail = await _detail_or_404(principal, order_id)
     values = await _form_values(request)
     draft, errors = check_order(values)
     try:
@@ -232,7 +240,8 @@ async def edit_order_submit(
             return await render_order_page(
                 request, principal, order_id, error.message, status_code=409
             )
-        return await _form(request, principal, values, error.errors, order_id, 422)
+        kept = detail.row.cost_centre
+        return await _form(request, principal, values, error.errors, order_id, 422, kept)
     return Redirect(f"/orders/{order_id}?done={'reset' if reset else 'edited'}", status_code=303)
 
 

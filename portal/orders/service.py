@@ -7,6 +7,8 @@ is down the order waits for the sweep, so submitting never fails because of Redi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -14,8 +16,10 @@ from uuid import UUID
 from piccolo.query.functions.aggregate import Max
 
 from portal.activity.log import Actor
+from portal.costcentres.queries import centres_of
+from portal.costcentres.rules import choose_code
 from portal.db import for_update, lock_organisation, write_transaction
-from portal.errors import Refusal
+from portal.errors import FIELDS_MESSAGE, Refusal
 from portal.jobs import wake_evaluation
 from portal.money import format_money
 from portal.orders.states import OrderKind
@@ -51,6 +55,18 @@ async def _check_service(principal: Principal, draft: OrderDraft) -> None:
         raise OrderError(422, "Some fields need another look.", {"service": "Choose a service."})
 
 
+async def _with_cost_centre(
+    organisation_id: UUID, draft: OrderDraft, kept: Iterable[str] = ()
+) -> OrderDraft:
+    """The draft naming an active cost centre of the organisation by its code (or none);
+    the one the order already names (`kept`) stays allowed after it was archived."""
+    try:
+        code = choose_code(draft.cost_centre, await centres_of(organisation_id), kept)
+    except ValueError as error:
+        raise OrderError(422, FIELDS_MESSAGE, {"cost_centre": str(error)}) from None
+    return replace(draft, cost_centre=code)
+
+
 def _fields(draft: OrderDraft) -> dict[Any, Any]:
     return {
         Order.kind: draft.kind.value,
@@ -72,6 +88,7 @@ async def place_order(principal: Principal, actor: Actor, draft: OrderDraft, sub
         # Serialises the numbering within the organisation; the unique index backs it up.
         await lock_organisation(actor.organisation_id)
         await _check_service(principal, draft)
+        draft = await _with_cost_centre(actor.organisation_id, draft)
         currency = await currency_of(actor.organisation_id)
         last = (
             await Order.select(Max(Order.number, alias="last"))
@@ -163,6 +180,7 @@ async def edit_order(principal: Principal, actor: Actor, order_id: UUID, draft: 
         if order["status"] not in UNDECIDED:
             raise OrderError(409, f"This order is {order['status']}; it can no longer be edited.")
         await _check_service(principal, draft)
+        draft = await _with_cost_centre(actor.organisation_id, draft, [order["cost_centre"]])
         before = _draft_of(order)
         if before == draft:
             return False

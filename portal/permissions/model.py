@@ -91,12 +91,15 @@ TIER_GRANTS: Mapping[Tier, Grants] = MappingProxyType(
                 Area.TICKETS: Level.FULL,
                 Area.DOCUMENTS: Level.READ,
                 Area.SCHEDULED_REPORTS: Level.FULL,
+                # Admins manage the list; everyone else may read it (orders choose from it).
+                Area.COST_CENTRES: Level.READ,
             }
         ),
         Tier.USER: MappingProxyType(
             {
                 Area.SERVICES: Level.READ,
                 Area.TICKETS: Level.FULL,
+                Area.COST_CENTRES: Level.READ,
             }
         ),
     }

@@ -13,6 +13,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Stream, Template
 
 from portal.activity.log import Actor
+from portal.costcentres.queries import name_of
 from portal.errors import NotFound
 from portal.forms import parse_uuids
 from portal.pages import page
@@ -87,6 +88,7 @@ async def service_page(
         request,
         "services/detail.html",
         service=service,
+        cost_centre_name=await name_of(principal.organisation_id, service.cost_centre),
         can_assign=can_assign,
         can_order=principal.may(Area.ORDERS, Level.FULL),
         contacts=await people(principal.organisation_id) if can_assign else [],

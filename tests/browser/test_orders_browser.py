@@ -129,7 +129,7 @@ async def place_order(page: Page, portal: RunningPortal) -> PlacedOrder:
     await page.locator("#item").select_option(LEASED_LINE)
     await page.locator("#quantity").fill("1")
     await page.locator("#estimated_cost").fill("")
-    await page.locator("#cost_centre").fill("IT-100")
+    await page.locator("#cost_centre").select_option("IT-100")
     await page.locator("#notes").fill("For the new data centre.")
     await page.get_by_role("button", name="Submit for approval", exact=True).click()
     await expect(page).to_have_url(re.compile(r"/orders/[0-9a-f-]{36}\?done=submitted$"))

@@ -11,6 +11,8 @@ from portal import db
 from portal.activity.log import Actor
 from portal.approvals.engine import Outcome, evaluate_order
 from portal.approvals.policies import check_policy, save_policy
+from portal.costcentres.rules import check_centre
+from portal.costcentres.service import create_centre, set_archived
 from portal.orders.catalogue import CATALOGUE
 from portal.orders.service import place_order
 from portal.orders.tables import Order, OrderEvent
@@ -58,6 +60,17 @@ async def add_policy(
     return await save_policy(Actor(tenant.admin.id, tenant.id), policy)
 
 
+async def add_cost_centres(tenant: Tenant, *codes: str, archived: bool = False) -> None:
+    """Cost centres of the tenant's list, as its admin adds (and archives) them."""
+    actor = Actor(tenant.admin.id, tenant.id)
+    for code in codes:
+        centre, errors = check_centre({"code": code, "name": f"{code} centre"})
+        assert centre is not None, errors
+        centre_id = await create_centre(actor, centre)
+        if archived:
+            await set_archived(actor, centre_id, True)
+
+
 async def principal_of(member: Member) -> Principal:
     principal = await load_principal(member.id)
     assert principal is not None
@@ -77,7 +90,7 @@ async def place(
     cost: str,
     *,
     submit: bool = True,
-    cost_centre: str = "IT-100",
+    cost_centre: str = "",
     item: str | None = None,
 ) -> UUID:
     draft, errors = check_order(

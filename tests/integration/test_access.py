@@ -159,6 +159,16 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/api/v1/approval-policies/{policy_id:uuid}"): (401, 404, 403, 403),
     ("PATCH", "/api/v1/approval-policies/{policy_id:uuid}"): (401, 415, 403, 403),
     ("POST", "/api/v1/approval-policies/preview"): (401, 415, 403, 403),
+    # Cost centres: everyone reads the list, admins change it; the admin's probe form has no
+    # code (422), an unknown id is 404 for the admin, and the API takes JSON only (415).
+    ("GET", "/settings/cost-centres"): (303, 200, 200, 200),
+    ("POST", "/settings/cost-centres"): (303, 422, 403, 403),
+    ("POST", "/settings/cost-centres/{centre_id:uuid}"): (303, 404, 403, 403),
+    ("POST", "/settings/cost-centres/{centre_id:uuid}/archive"): (303, 404, 403, 403),
+    ("POST", "/settings/cost-centres/{centre_id:uuid}/restore"): (303, 404, 403, 403),
+    ("GET", "/api/v1/cost-centres"): (401, 200, 200, 200),
+    ("POST", "/api/v1/cost-centres"): (401, 415, 403, 403),
+    ("PATCH", "/api/v1/cost-centres/{centre_id:uuid}"): (401, 415, 403, 403),
     ("POST", "/sign-out"): (303, 303, 303, 303),
     ("GET", "/sign-in"): (200, 303, 303, 303),
     ("POST", "/sign-in"): (401, 401, 401, 401),
@@ -191,7 +201,7 @@ CONCRETE_PATH = {
 
 def concrete(path: str) -> str:
     path = CONCRETE_PATH.get(path, path)
-    for name in ("user_id", "service_id", "order_id", "policy_id", "role_id"):
+    for name in ("user_id", "service_id", "order_id", "policy_id", "role_id", "centre_id"):
         path = path.replace(f"{{{name}:uuid}}", UNKNOWN_ID)
     return path
 

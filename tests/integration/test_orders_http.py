@@ -17,6 +17,7 @@ from portal.permissions.model import Tier
 from portal.services.tables import Service
 from tests.conftest import BASE_URL, Member, Tenant, sign_in
 from tests.integration.orders_support import (
+    add_cost_centres,
     add_person,
     add_policy,
     event_kinds,
@@ -39,6 +40,7 @@ async def test_a_manager_places_an_order_in_the_page_and_the_admin_rejects_it(
     client: AsyncTestClient[Litestar], app: Litestar, acme: Tenant
 ) -> None:
     await add_policy(acme, "Over 500", "500.00")
+    await add_cost_centres(acme, "IT-1")
     await sign_in(client, acme.manager.email)
     assert "Leased line 10 Gbps" in (await client.get("/orders/new")).text
     placed = await client.post(
@@ -116,6 +118,7 @@ async def test_the_api_places_edits_and_cancels_and_shows_the_timeline(
     client: AsyncTestClient[Litestar], acme: Tenant, globex: Tenant
 ) -> None:
     await add_policy(acme, "Over 50", "50.00")
+    await add_cost_centres(acme, "NET")
     await sign_in(client, acme.manager.email)
     headers = api_headers(client)
     placed = await client.post(
@@ -248,6 +251,7 @@ async def test_bulk_approve_gives_a_result_per_order(
 
 async def test_queue_filters(client: AsyncTestClient[Litestar], acme: Tenant) -> None:
     await add_policy(acme, "Over 50", "50.00")
+    await add_cost_centres(acme, "OPS", "IT")
     cheap = await place_and_evaluate(acme.manager, "60.00", cost_centre="OPS")
     dear = await place_and_evaluate(acme.manager, "6000.00", cost_centre="IT")
     await sign_in(client, acme.admin.email)

@@ -10,7 +10,7 @@ from portal.orders.timeline import LABELS, EventKind
 
 ROOT = Path(__file__).resolve().parents[3]
 ACTION = re.compile(
-    r'"((?:auth|user|invitation|invitation_batch|policy|role|organisation|service|approval_policy)'
+    r'"((?:auth|user|invitation|invitation_batch|policy|role|organisation|service|approval_policy|cost_centre)'
     r'\.[a-z_]+)"'
 )
 

@@ -50,9 +50,15 @@ MANAGER_GRANTS = {
     Area.TICKETS: Level.FULL,
     Area.DOCUMENTS: Level.READ,
     Area.SCHEDULED_REPORTS: Level.FULL,
+    # Issue 9: admins manage the cost centre list, everyone else may read it.
+    Area.COST_CENTRES: Level.READ,
 }
 
-USER_GRANTS = {Area.SERVICES: Level.READ, Area.TICKETS: Level.FULL}
+USER_GRANTS = {
+    Area.SERVICES: Level.READ,
+    Area.TICKETS: Level.FULL,
+    Area.COST_CENTRES: Level.READ,
+}
 
 fast = settings(max_examples=200, deadline=None)
 

@@ -64,9 +64,11 @@ def test_tier_alone_gives_its_grants_and_none_elsewhere() -> None:
     levels = effective_levels(Tier.USER, [])
     assert levels[Area.SERVICES] is Level.READ
     assert levels[Area.TICKETS] is Level.FULL
+    assert levels[Area.COST_CENTRES] is Level.READ
     assert {area for area, level in levels.items() if level > Level.NONE} == {
         Area.SERVICES,
         Area.TICKETS,
+        Area.COST_CENTRES,
     }
 
 
