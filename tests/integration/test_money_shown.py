@@ -12,7 +12,7 @@ from portal.approvals.engine import evaluate_order
 from portal.mail.tables import OutboundEmail
 from portal.organisations.tables import Organisation
 from tests.conftest import BASE_URL, Tenant, sign_in, with_csrf
-from tests.integration.orders_support import add_policy
+from tests.integration.orders_support import add_cost_centres, add_policy
 
 
 async def test_the_policy_list_shows_thresholds_in_the_organisations_currency(
@@ -32,6 +32,7 @@ async def test_an_edited_orders_timeline_and_emails_show_formatted_amounts(
     client: AsyncTestClient[Litestar], acme: Tenant
 ) -> None:
     await add_policy(acme, "Over 500", "500.00")
+    await add_cost_centres(acme, "IT-1")
     await sign_in(client, acme.manager.email)
     fields = {"kind": "new", "item": "leased-line-10g", "quantity": "1", "cost_centre": "IT-1"}
     placed = await client.post(
