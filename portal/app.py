@@ -13,9 +13,6 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
-from litestar.stores.base import Store
-from litestar.stores.file import FileStore
-from litestar.stores.redis import RedisStore
 from litestar.template import TemplateConfig
 from redis.asyncio import Redis
 
@@ -97,17 +94,12 @@ def _register_filters(engine: JinjaTemplateEngine) -> None:
 
 def create_app(settings: Settings) -> Litestar:
     jobs.process_broker(settings)
+    # Redis carries the workers' wake-ups only: the health check looks at it, nothing else.
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
-    session_dir = settings.data_dir / "sessions"
-    if redis is None:
-        session_dir.mkdir(parents=True, exist_ok=True)
-    store: Store = (
-        RedisStore(redis, namespace="portal") if redis is not None else FileStore(path=session_dir)
-    )
     secure = settings.secure_cookies
     state: dict[str, Any] = {
         "settings": settings,
-        "sessions": SessionStore(store),
+        "sessions": SessionStore(),
         "session_cookie": cookie_name(secure),
         "redis": redis,
     }

@@ -4,12 +4,14 @@ the page after a redirect."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from litestar import Request
 from litestar.di import NamedDependency
 
 from portal.activity.log import Actor, RequestOrigin
+from portal.auth.middleware import SESSION_KEY
 from portal.permissions.principal import Principal
 
 
@@ -29,15 +31,18 @@ def base_url(request: Request[Any, Any, Any]) -> str:
     return url
 
 
-def _session_token(request: Request[Any, Any, Any]) -> str:
-    return request.cookies.get(request.app.state.session_cookie) or ""
-
-
 async def leave_notice(request: Request[Any, Any, Any], notice: Any) -> None:
     """Something (JSON) for the next page of this session to show once: post, redirect, get."""
-    await request.app.state.sessions.leave_notice(_session_token(request), notice)
+    record = request.scope["state"].get(SESSION_KEY)
+    if record is not None:
+        await request.app.state.sessions.leave_notice(record.id, notice)
 
 
 async def take_notice(request: Request[Any, Any, Any]) -> Any:
-    notice: Any = await request.app.state.sessions.take_notice(_session_token(request))
-    return notice
+    """The notice left for this session, gone once taken; None if there is none. It came with
+    the session's own row: only a page that has one writes."""
+    record = request.scope["state"].get(SESSION_KEY)
+    if record is None or not record.notice:
+        return None
+    await request.app.state.sessions.clear_notice(record.id)
+    return json.loads(record.notice)

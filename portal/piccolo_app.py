@@ -4,6 +4,7 @@ from piccolo.conf.apps import AppConfig
 
 from portal.activity.tables import ActivityEvent
 from portal.approvals.tables import ApprovalPolicy
+from portal.auth.tables import UserSession
 from portal.costcentres.tables import CostCentre
 from portal.invitations.tables import Invitation, InvitationBatch, InvitationBatchRow
 from portal.mail.tables import OutboundEmail
@@ -19,6 +20,7 @@ TABLES = [
     Organisation,
     User,
     UserOverride,
+    UserSession,
     PermissionPolicy,
     PolicyGrant,
     Role,

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-from pathlib import Path
+import logging
 
 import dramatiq
-from litestar.stores.file import FileStore
 
-from workflows.broker import settings
+from portal.auth.sessions import purge_expired
 
-
-def session_directory() -> Path:
-    return settings.data_dir / "sessions"
+logger = logging.getLogger(__name__)
 
 
-# Redis expires session keys itself; the file store of the embedded mode only hides expired
-# entries, so they are deleted here. Idempotent: a second run finds nothing to delete.
+# Expired sessions are refused anyway; deleting them keeps the table small. Idempotent.
 @dramatiq.actor(max_retries=3, time_limit=60_000, max_age=3_600_000)
-def purge_expired_sessions() -> None:
-    if settings.redis_url is None:
-        directory = session_directory()
-        if directory.exists():
-            asyncio.run(FileStore(path=directory).delete_expired())
+async def purge_expired_sessions() -> None:
+    removed = await purge_expired()
+    if removed:
+        logger.info("purged %s expired sessions", removed)

@@ -11,8 +11,8 @@ from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from portal.activity.log import log_action
-from portal.auth.middleware import SESSION_TOKEN_KEY
-from portal.auth.sessions import SessionStore
+from portal.auth.middleware import SESSION_KEY
+from portal.auth.sessions import SessionRecord, SessionStore
 from portal.auth.signin import GENERIC_FAILURE, authenticate
 from portal.context import request_origin
 from portal.db import write_transaction
@@ -83,23 +83,23 @@ async def sign_in(request: Request[Any, Any, Any]) -> Response[Any]:
     signed = await authenticate(email, password, request_origin(request))
     if signed is None:
         return _sign_in_failed(request, email, target, GENERIC_FAILURE)
-    cookie = await start_session(
-        request, signed.user_id, signed.session_epoch, signed.idle_timeout_seconds
-    )
+    cookie = await start_session(request, signed.user_id, signed.session_epoch)
     return Redirect(target, status_code=303, cookies=[cookie])
 
 
-async def start_session(
-    request: Request[Any, Any, Any], user_id: UUID, epoch: int, idle_timeout_seconds: int
-) -> Cookie:
+async def start_session(request: Request[Any, Any, Any], user_id: UUID, epoch: int) -> Cookie:
     """A new session and its cookie. The id is new at every sign-in, and the session the
     browser had before is ended: a token planted before sign-in is worth nothing."""
     sessions = _sessions(request)
-    previous = request.scope["state"].get(SESSION_TOKEN_KEY)
-    if previous:
-        await sessions.destroy(previous)
-    token = await sessions.create(user_id, epoch, idle_timeout_seconds)
-    return _session_cookie(request, token)
+    token = request.cookies.get(request.app.state.session_cookie)
+    if token:
+        await sessions.destroy_token(token)
+    return _session_cookie(request, await sessions.create(user_id, epoch))
+
+
+def current_session(request: Request[Any, Any, Any]) -> SessionRecord | None:
+    record: SessionRecord | None = request.scope["state"].get(SESSION_KEY)
+    return record
 
 
 async def own_session_after_change(
@@ -110,7 +110,7 @@ async def own_session_after_change(
     their other sessions end."""
     if epoch is None or user_id != principal.user_id:
         return []
-    return [await start_session(request, user_id, epoch, principal.idle_timeout_seconds)]
+    return [await start_session(request, user_id, epoch)]
 
 
 def _sign_in_failed(
@@ -129,11 +129,11 @@ def _sign_in_failed(
 @post("/sign-out", opt=signed_in())
 async def sign_out(request: Request[Any, Any, Any]) -> Response[Any]:
     principal = principal_of(request)
-    token = request.scope["state"].get(SESSION_TOKEN_KEY)
-    if token:
-        await _sessions(request).destroy(token)
-    if principal is not None:
-        async with write_transaction():
+    record = current_session(request)
+    async with write_transaction():
+        if record is not None:
+            await _sessions(request).destroy(record.id)
+        if principal is not None:
             await log_action(
                 "auth.signed_out",
                 organisation_id=principal.organisation_id,

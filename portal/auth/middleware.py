@@ -1,7 +1,8 @@
 """Resolves the principal of every HTTP request from its session cookie.
 
-The user row is read on every request, so deactivation, a tier change or ended sessions take
-effect on the very next request, not at the next sign-in.
+The session, its user and their organisation are read in one query on every request, so
+sign-out, deactivation, a tier change or ended sessions take effect on the very next request,
+not at the next sign-in.
 """
 
 from __future__ import annotations
@@ -14,9 +15,8 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from portal.auth.sessions import SessionStore
-from portal.permissions.principal import load_principal
 
-SESSION_TOKEN_KEY = "portal.session_token"  # noqa: S105 - a state key, not a secret
+SESSION_KEY = "portal.session"  # the request's SessionRecord, in scope["state"]
 
 
 class PrincipalMiddleware(ASGIMiddleware):
@@ -33,19 +33,17 @@ class PrincipalMiddleware(ASGIMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         scope["user"] = None
         token = ASGIConnection(scope).cookies.get(self.cookie)
-        if token:
-            record = await self.sessions.load(token)
-            if record is not None:
-                principal = await load_principal(record.user_uuid, record.epoch)
-                now = time.time()
-                if principal is None or record.expired(
-                    now, principal.idle_timeout_seconds, principal.absolute_timeout_seconds
-                ):
-                    await self.sessions.destroy(token)
-                else:
-                    await self.sessions.renew_if_due(
-                        token, record, now, principal.idle_timeout_seconds
-                    )
-                    scope["user"] = principal
-                    scope["state"][SESSION_TOKEN_KEY] = token
+        found = await self.sessions.load(token) if token else None
+        if found is not None:
+            record, principal = found
+            now = time.time()
+            if principal is None or record.expired(
+                now, principal.idle_timeout_seconds, principal.absolute_timeout_seconds
+            ):
+                await self.sessions.destroy(record.id)
+            else:
+                if record.renewal_due(now):
+                    await self.sessions.renew(record, now)
+                scope["user"] = principal
+                scope["state"][SESSION_KEY] = record
         await next_app(scope, receive, send)

@@ -1,41 +1,46 @@
-"""Server-side sessions, kept tiny: who, which epoch, when. Everything else is in the database.
+"""Server-side sessions in the portal's database: who, which epoch, when, and a one-time notice.
 
-The cookie holds a 256-bit random token; the store key is its SHA-256, so a copy of the store
-cannot be replayed as cookies. A new token is issued at every sign-in (rotation).
+The cookie holds a 256-bit random token; the table holds its SHA-256, so a copy of the table
+cannot be replayed as cookies. A new token is issued at every sign-in and privilege change
+(rotation). One query per request reads the session with its user and organisation.
 """
 
 from __future__ import annotations
 
 import json
-import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
-from litestar.stores.base import Store
+from piccolo.querystring import QueryString
 
+from portal.auth.tables import UserSession
 from portal.auth.tokens import MAX_TOKEN_LENGTH, new_token, token_hash
+from portal.db import engine
+from portal.organisations.tables import Organisation
+from portal.permissions.principal import Principal, principal_from_row, principal_select
+from portal.users.tables import User
 
-# Touching the store on every request would turn every read into a write; once a minute is
-# enough precision for an idle timeout counted in minutes.
+# Writing on every request would turn every read into a write; once a minute is enough
+# precision for an idle timeout counted in minutes.
 RENEW_AFTER_SECONDS = 60
-# A notice waits this long for the page it was left for (the redirect's target).
-NOTICE_SECONDS = 300
 
 
 @dataclass(frozen=True, slots=True)
 class SessionRecord:
-    user_id: str
+    id: UUID
+    user_id: UUID
     epoch: int
     created_at: float
     renewed_at: float
-
-    @property
-    def user_uuid(self) -> UUID:
-        return UUID(self.user_id)
+    notice: str = ""
 
     def expired(self, now: float, idle_seconds: int, absolute_seconds: int) -> bool:
         return now - self.renewed_at > idle_seconds or now - self.created_at > absolute_seconds
+
+    def renewal_due(self, now: float) -> bool:
+        return now - self.renewed_at >= RENEW_AFTER_SECONDS
 
 
 def cookie_name(secure: bool) -> str:
@@ -43,58 +48,110 @@ def cookie_name(secure: bool) -> str:
     return "__Host-portal_session" if secure else "portal_session"
 
 
-def _key(token: str) -> str:
-    return "session:" + token_hash(token)
+def _session_query() -> str:
+    selected, joined = principal_select()
+    table = UserSession._meta.tablename
+    # Built from the table definitions only; the token's hash is a bound parameter ({}).
+    return (
+        f's."id" AS "session_id", s."epoch" AS "session_epoch_started", '
+        f's."created_at" AS "session_created_at", s."renewed_at" AS "session_renewed_at", '
+        f's."notice" AS "session_notice", {selected} '
+        f'FROM "{table}" s JOIN "{User._meta.tablename}" u ON u."id" = s."user" {joined} '
+        'WHERE s."token_hash" = {}'
+    )
 
 
-def _notice_key(token: str) -> str:
-    return "notice:" + token_hash(token)
+_SESSION_QUERY = "SELECT " + _session_query()
+
+
+def _seconds(value: Any) -> float:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return float(value.timestamp())
 
 
 class SessionStore:
-    def __init__(self, store: Store) -> None:
-        self._store = store
-
-    async def create(self, user_id: UUID, epoch: int, idle_seconds: int) -> str:
+    async def create(self, user_id: UUID, epoch: int) -> str:
         token = new_token()
-        now = time.time()
-        record = SessionRecord(str(user_id), epoch, created_at=now, renewed_at=now)
-        await self._store.set(_key(token), json.dumps(asdict(record)), expires_in=idle_seconds)
+        now = datetime.now(UTC)
+        await UserSession.insert(
+            UserSession(
+                id=uuid4(),
+                token_hash=token_hash(token),
+                user=user_id,
+                epoch=epoch,
+                created_at=now,
+                renewed_at=now,
+            )
+        )
         return token
 
-    async def load(self, token: str) -> SessionRecord | None:
+    async def load(self, token: str) -> tuple[SessionRecord, Principal | None] | None:
+        """The session of a cookie's token with its principal, in one query; None when there is
+        no such session. The principal is None when its user may no longer act, or their
+        sessions were ended since this one began."""
         if not token or len(token) > MAX_TOKEN_LENGTH:
             return None
-        raw = await self._store.get(_key(token))
-        if raw is None:
+        rows = await engine().run_querystring(QueryString(_SESSION_QUERY, token_hash(token)))
+        if not rows:
             return None
-        try:
-            return SessionRecord(**json.loads(raw))
-        except (TypeError, ValueError):
-            return None
+        row = rows[0]
+        record = SessionRecord(
+            id=row["session_id"],
+            user_id=row["id"],
+            epoch=row["session_epoch_started"],
+            created_at=_seconds(row["session_created_at"]),
+            renewed_at=_seconds(row["session_renewed_at"]),
+            notice=row["session_notice"] or "",
+        )
+        return record, await principal_from_row(row, record.epoch)
 
-    async def renew_if_due(
-        self, token: str, record: SessionRecord, now: float, idle_seconds: int
-    ) -> None:
-        if now - record.renewed_at < RENEW_AFTER_SECONDS:
-            return
-        renewed = SessionRecord(record.user_id, record.epoch, record.created_at, renewed_at=now)
-        await self._store.set(_key(token), json.dumps(asdict(renewed)), expires_in=idle_seconds)
+    async def renew(self, record: SessionRecord, now: float) -> None:
+        await UserSession.update(
+            {UserSession.renewed_at: datetime.fromtimestamp(now, UTC)}
+        ).where(UserSession.id == record.id)
 
-    async def destroy(self, token: str) -> None:
-        await self._store.delete(_key(token))
+    async def destroy(self, session_id: UUID) -> None:
+        await UserSession.delete().where(UserSession.id == session_id)
 
-    async def leave_notice(self, token: str, notice: Any) -> None:
-        """What the next page shows once, after a redirect: beside the session, not in it, so
-        the session record stays tiny."""
-        await self._store.set(_notice_key(token), json.dumps(notice), expires_in=NOTICE_SECONDS)
+    async def destroy_token(self, token: str) -> None:
+        await UserSession.delete().where(UserSession.token_hash == token_hash(token))
 
-    async def take_notice(self, token: str) -> Any:
-        """The notice left for this session, gone once taken; None if there is none."""
-        if not token or len(token) > MAX_TOKEN_LENGTH:
-            return None
-        raw = await self._store.get(_notice_key(token))
-        if raw is None:
-            return None
-        await self._store.delete(_notice_key(token))
-        return json.loads(raw)
+    async def leave_notice(self, session_id: UUID, notice: Any) -> None:
+        """What the next page shows once, after a redirect."""
+        await UserSession.update({UserSession.notice: json.dumps(notice)}).where(
+            UserSession.id == session_id
+        )
+
+    async def clear_notice(self, session_id: UUID) -> None:
+        await UserSession.update({UserSession.notice: ""}).where(UserSession.id == session_id)
+
+
+async def purge_expired(now: datetime | None = None) -> int:
+    """Delete sessions past their organisation's idle or absolute timeout; how many went.
+    Idempotent: expired sessions are refused anyway, this only keeps the table small. One
+    statement per distinct pair of timeouts (most organisations keep the defaults)."""
+    now = now or datetime.now(UTC)
+    rows = await Organisation.select(
+        Organisation.id, Organisation.idle_timeout_minutes, Organisation.absolute_timeout_minutes
+    )
+    by_timeouts: dict[tuple[int, int], list[UUID]] = {}
+    for row in rows:
+        pair = (row["idle_timeout_minutes"], row["absolute_timeout_minutes"])
+        by_timeouts.setdefault(pair, []).append(row["id"])
+    removed = 0
+    for (idle, absolute), organisations in by_timeouts.items():
+        people = User.select(User.id).where(User.organisation.is_in(organisations))
+        gone = (
+            await UserSession.delete()
+            .where(
+                UserSession.user.is_in(people)
+                & (
+                    (UserSession.renewed_at < now - timedelta(minutes=idle))
+                    | (UserSession.created_at < now - timedelta(minutes=absolute))
+                )
+            )
+            .returning(UserSession.id)
+        )
+        removed += len(gone)
+    return removed

@@ -48,9 +48,7 @@ async def invitation_accept(request: Request[Any, Any, Any], token: FromPath[str
             # A double click: the first submit already signed this browser in.
             return Redirect("/", status_code=303)
         return _state_page(request, link, outcome)
-    cookie = await start_session(
-        request, outcome.user_id, outcome.session_epoch, outcome.idle_timeout_seconds
-    )
+    cookie = await start_session(request, outcome.user_id, outcome.session_epoch)
     return Redirect("/", status_code=303, cookies=[cookie])
 
 

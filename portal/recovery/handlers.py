@@ -103,9 +103,7 @@ async def reset_password_submit(
             # A double click: the first submit already signed this browser in.
             return Redirect("/", status_code=303)
         return _state_page(request, link, outcome)
-    cookie = await start_session(
-        request, outcome.user_id, outcome.session_epoch, outcome.idle_timeout_seconds
-    )
+    cookie = await start_session(request, outcome.user_id, outcome.session_epoch)
     return Redirect("/", status_code=303, cookies=[cookie])
 
 

@@ -317,9 +317,7 @@ def benchmark(args: argparse.Namespace, scratch: Path, cleanup: contextlib.ExitS
             )
         )
     clients = [
-        cleanup.enter_context(
-            support.signed_in(t.base_url, t.admin_email, ADMIN_PASSWORD, support.REDIS_URL)
-        )
+        cleanup.enter_context(support.signed_in(t.base_url, t.admin_email, ADMIN_PASSWORD))
         for t in targets
     ]
     results = measure(targets, clients, args.requests)

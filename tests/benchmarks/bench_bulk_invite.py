@@ -162,7 +162,7 @@ def benchmark(args: argparse.Namespace, scratch: Path, cleanup: contextlib.ExitS
     )
     print(f"  web: portal run; workers: {WORKERS} x `portal worker --processes 1` (4 threads)")
 
-    with support.signed_in(base_url, OWNER_EMAIL, password, REDIS_URL) as client:
+    with support.signed_in(base_url, OWNER_EMAIL, password) as client:
         client.get(IMPORT_PATH).raise_for_status()
         data = csv_of(args.rows)
         cpu_before = cpu_ticks()

@@ -445,9 +445,7 @@ def benchmark(args: argparse.Namespace, scratch: Path, cleanup: contextlib.ExitS
         )
     clients = [
         cleanup.enter_context(
-            support.signed_in(
-                target.base_url, target.admin_email, ADMIN_PASSWORD, support.REDIS_URL
-            )
+            support.signed_in(target.base_url, target.admin_email, ADMIN_PASSWORD)
         )
         for target in targets
     ]

@@ -238,9 +238,7 @@ def benchmark(args: argparse.Namespace, scratch: Path, cleanup: contextlib.ExitS
             support.PORTAL_APP, port, args.workers, env, scratch / "portal.log", "/health"
         )
     )
-    session = cleanup.enter_context(
-        support.signed_in(base_url, OWNER_EMAIL, password, support.REDIS_URL, timeout=30)
-    )
+    session = cleanup.enter_context(support.signed_in(base_url, OWNER_EMAIL, password, timeout=30))
     token, csrf = session.cookies[support.SESSION_COOKIE], support.csrf_token(session)
     check_me(base_url, token, OWNER_EMAIL)
     print(

@@ -115,7 +115,7 @@ def benchmark(args: argparse.Namespace, scratch: Path, cleanup: contextlib.ExitS
         for organisation in organisations:
             cursor, next_name = asyncio.run(middle_cursor(organisation.name, organisation.size))
             with support.signed_in(
-                base, organisation.owner_email, passwords[organisation.name], support.REDIS_URL, 30
+                base, organisation.owner_email, passwords[organisation.name], 30
             ) as client:
                 results[(organisation.name, "first")] = timed(
                     client, "/settings/users", "Ada ", args.requests

@@ -4,7 +4,6 @@ import dataclasses
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from redis.asyncio import Redis
 
 from portal.app import create_app
 from portal.settings import Settings
@@ -82,29 +81,6 @@ async def test_ready_reports_redis_down(settings: Settings) -> None:
         response = await client.get("/ready")
     assert response.status_code == 503
     assert response.json()["checks"] == {"database": "ok", "redis": "unreachable"}
-
-
-async def test_sessions_live_in_redis_when_configured(settings: Settings, acme: Tenant) -> None:
-    redis = Redis.from_url(REDIS_URL)
-    await redis.flushdb()
-    app = create_app(dataclasses.replace(settings, redis_url=REDIS_URL))
-    try:
-        async with AsyncTestClient(app, base_url=BASE_URL) as client:
-            assert (await client.get("/ready")).json()["checks"]["redis"] == "ok"
-            await sign_in(client, acme.admin.email)
-            token = client.cookies["portal_session"]
-            keys = [key.decode() async for key in redis.scan_iter("*session:*")]
-            assert len(keys) == 1
-            # The store holds a hash of the token, never the token itself.
-            assert token not in keys[0]
-            ttl = await redis.ttl(keys[0])
-            assert 0 < ttl <= 30 * 60
-            assert (await client.get("/api/v1/me")).status_code == 200
-            await client.post("/sign-out", headers={"x-csrftoken": client.cookies["csrftoken"]})
-            assert [key async for key in redis.scan_iter("*session:*")] == []
-    finally:
-        await redis.flushdb()
-        await redis.aclose()
 
 
 async def test_pages_forbid_framing_and_foreign_scripts(client: AsyncTestClient[Litestar]) -> None:

@@ -4,6 +4,7 @@ mid-evaluation. Real components: the database, redis-server, `portal worker` pro
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import signal
 import socket
@@ -17,11 +18,12 @@ from uuid import UUID
 
 from dramatiq import Message
 from dramatiq.brokers.redis import RedisBroker
-from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from portal.app import create_app
 from portal.orders.tables import Order, OrderEvent
-from tests.conftest import Tenant, broker_in_use, sign_in
+from portal.settings import Settings
+from tests.conftest import BASE_URL, Tenant, broker_in_use, sign_in
 from tests.integration.orders_support import add_policy, place
 
 PORTAL = str(Path(sys.executable).parent / "portal")
@@ -113,8 +115,10 @@ async def evaluations_per_order() -> dict[UUID, int]:
 
 
 async def test_orders_submitted_while_redis_is_stopped_are_evaluated_once_it_is_back(
-    client: AsyncTestClient[Litestar], acme: Tenant
+    settings: Settings, acme: Tenant
 ) -> None:
+    """Redis stops under a portal configured with it: signed-in people keep browsing and
+    ordering (sessions live in the database), and the orders are evaluated once it is back."""
     await add_policy(acme, "Over 50", "50.00")
     port = free_port()
     redis_url = f"redis://127.0.0.1:{port}/0"
@@ -123,18 +127,35 @@ async def test_orders_submitted_while_redis_is_stopped_are_evaluated_once_it_is_
     broker = RedisBroker(url=redis_url, namespace=namespace)
     worker = None
     log = Path(os.environ["PORTAL_DATA_DIR"]) / "redis-down-worker.log"
+    app = create_app(dataclasses.replace(settings, redis_url=redis_url))
     try:
-        stop(redis)  # Redis stopped: every wake-up after the commit fails
-        await sign_in(client, acme.manager.email)
-        headers = {"x-csrftoken": client.cookies["csrftoken"]}
         with broker_in_use(broker):
-            for number in range(100):
-                response = await client.post(
+            async with AsyncTestClient(app, base_url=BASE_URL) as client:
+                await sign_in(client, acme.manager.email)
+                stop(redis)  # Redis stopped: every wake-up after the commit fails
+                headers = {"x-csrftoken": client.cookies["csrftoken"]}
+                for path in (
+                    "/",
+                    "/orders",
+                    "/services",
+                    "/approvals",
+                    "/api/v1/me",
                     "/api/v1/orders",
-                    json={"type": "new", "item": "firewall", "estimated_cost": f"{100 + number}"},
-                    headers=headers,
-                )
-                assert response.status_code == 201, response.text
+                ):
+                    assert (await client.get(path)).status_code == 200, path
+                for number in range(100):
+                    response = await client.post(
+                        "/api/v1/orders",
+                        json={
+                            "type": "new",
+                            "item": "firewall",
+                            "estimated_cost": f"{100 + number}",
+                        },
+                        headers=headers,
+                    )
+                    assert response.status_code == 201, response.text
+                assert (await client.get("/ready")).status_code == 503  # and says why
+                assert (await client.get("/orders")).status_code == 200
         assert await submitted_left() == 100
         redis = start_redis(port)  # and started again
         worker = start_worker(worker_env(redis_url, namespace), log)

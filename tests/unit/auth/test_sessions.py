@@ -7,9 +7,8 @@ from uuid import UUID
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from litestar.stores.memory import MemoryStore
 
-from portal.auth.sessions import SessionRecord, SessionStore, cookie_name
+from portal.auth.sessions import RENEW_AFTER_SECONDS, SessionRecord, cookie_name
 
 IDLE = 30 * 60
 ABSOLUTE = 12 * 60 * 60
@@ -17,7 +16,7 @@ START = 1_700_000_000.0
 
 
 def record(created_at: float = START, renewed_at: float = START) -> SessionRecord:
-    return SessionRecord(str(UUID(int=7)), 3, created_at=created_at, renewed_at=renewed_at)
+    return SessionRecord(UUID(int=1), UUID(int=7), 3, created_at=created_at, renewed_at=renewed_at)
 
 
 def test_a_fresh_session_is_live() -> None:
@@ -59,8 +58,9 @@ def test_expired_exactly_when_a_timeout_has_passed(
     )
 
 
-def test_user_uuid() -> None:
-    assert record().user_uuid == UUID(int=7)
+def test_last_seen_is_written_at_most_once_a_minute() -> None:
+    assert not record().renewal_due(START + RENEW_AFTER_SECONDS - 1)
+    assert record().renewal_due(START + RENEW_AFTER_SECONDS)
 
 
 @pytest.mark.parametrize(
@@ -68,13 +68,3 @@ def test_user_uuid() -> None:
 )
 def test_cookie_name(secure: bool, name: str) -> None:
     assert cookie_name(secure) == name
-
-
-async def test_a_notice_left_for_a_session_is_taken_once_and_only_by_that_session() -> None:
-    sessions = SessionStore(MemoryStore())
-    token = await sessions.create(UUID(int=7), 3, IDLE)
-    await sessions.leave_notice(token, [["id", "Order 1001 approved.", True]])
-    assert await sessions.take_notice("someone-else") is None
-    assert await sessions.take_notice(token) == [["id", "Order 1001 approved.", True]]
-    assert await sessions.take_notice(token) is None
-    assert await sessions.load(token) is not None
