@@ -48,7 +48,7 @@ from portal.orders.handlers import orders_page
 from portal.pages import NavItem, with_paths
 from portal.permissions.api import ROUTERS as permission_api_routers
 from portal.permissions.archive_handlers import ROUTERS as role_archive_routers
-from portal.permissions.guards import authorize, current_principal, public
+from portal.permissions.guards import current_principal, public
 from portal.permissions.handlers import ROUTERS as permission_routers
 from portal.permissions.handlers import roles_page
 from portal.permissions.model import Area, Level
@@ -140,7 +140,6 @@ def create_app(settings: Settings) -> Litestar:
                 path="/static", directories=[PROJECT_ROOT / "static"], opt=public()
             ),
         ],
-        guards=[authorize],
         dependencies={
             "principal": Provide(current_principal, sync_to_thread=False),
             "actor": Provide(current_actor, sync_to_thread=False),

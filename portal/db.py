@@ -42,11 +42,42 @@ def pool_size() -> int:
     return database_pool_max_from(os.environ)
 
 
+_engine: Engine | None = None  # type: ignore[type-arg]
+
+
 def engine() -> Engine:  # type: ignore[type-arg]
-    found = engine_finder()
-    if found is None:
-        raise RuntimeError("no piccolo engine configured (PICCOLO_CONF)")
-    return found
+    """The configured engine, looked up once: piccolo's finder imports the conf module on every
+    call, a cost every request paid."""
+    global _engine
+    if _engine is None:
+        found = engine_finder()
+        if found is None:
+            raise RuntimeError("no piccolo engine configured (PICCOLO_CONF)")
+        _engine = found
+    return _engine
+
+
+class HotQuery:
+    """A statement run on every request, compiled once: on PostgreSQL with a pool it goes to
+    asyncpg straight (a prepared statement per connection, no query builder, no row copies);
+    elsewhere (SQLite, no pool, inside a transaction) through piccolo. The SQL names its
+    parameters `{}`, as piccolo's QueryString does."""
+
+    def __init__(self, template: str) -> None:
+        self.template = template
+        parts = template.split("{}")
+        self.postgres = "".join(
+            part + (f"${index}" if index < len(parts) else "")
+            for index, part in enumerate(parts, start=1)
+        )
+
+    async def fetch_row(self, *args: Any) -> Any:
+        db = engine()
+        if isinstance(db, PostgresEngine) and db.pool is not None and not db.transaction_exists():
+            async with db.pool.acquire() as connection:
+                return await connection.fetchrow(self.postgres, *args)
+        rows = await db.run_querystring(QueryString(self.template, *args))
+        return rows[0] if rows else None
 
 
 def write_transaction() -> AbstractAsyncContextManager[Any]:

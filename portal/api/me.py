@@ -46,7 +46,7 @@ async def me(principal: NamedDependency[Principal]) -> MeOut:
             id=principal.organisation_id, name=principal.organisation_name
         ),
         roles=list(principal.roles),
-        permissions={area.value: level.label for area, level in principal.levels.items()},
+        permissions=dict(principal.level_names),
     )
 
 

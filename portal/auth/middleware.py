@@ -1,4 +1,5 @@
-"""Resolves the principal of every HTTP request from its session cookie.
+"""Resolves the principal of every HTTP request from its session cookie, and lets it reach
+the route only if the route's access rule allows (portal/permissions/guards.py).
 
 The session, its user and their organisation are read in one query on every request, so
 sign-out, deactivation, a tier change or ended sessions take effect on the very next request,
@@ -15,6 +16,7 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from portal.auth.sessions import SessionStore
+from portal.permissions.guards import authorize
 
 SESSION_KEY = "portal.session"  # the request's SessionRecord, in scope["state"]
 
@@ -46,4 +48,5 @@ class PrincipalMiddleware(ASGIMiddleware):
                     await self.sessions.renew(record, now)
                 scope["user"] = principal
                 scope["state"][SESSION_KEY] = record
+        authorize(scope["route_handler"], scope["user"])
         await next_app(scope, receive, send)

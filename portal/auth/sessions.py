@@ -13,11 +13,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
-from piccolo.querystring import QueryString
-
 from portal.auth.tables import UserSession
 from portal.auth.tokens import MAX_TOKEN_LENGTH, new_token, token_hash
-from portal.db import engine
+from portal.db import HotQuery
 from portal.organisations.tables import Organisation
 from portal.permissions.principal import Principal, principal_from_row, principal_select
 from portal.users.tables import User
@@ -61,7 +59,7 @@ def _session_query() -> str:
     )
 
 
-_SESSION_QUERY = "SELECT " + _session_query()
+_SESSION_QUERY = HotQuery("SELECT " + _session_query())
 
 
 def _seconds(value: Any) -> float:
@@ -92,10 +90,9 @@ class SessionStore:
         sessions were ended since this one began."""
         if not token or len(token) > MAX_TOKEN_LENGTH:
             return None
-        rows = await engine().run_querystring(QueryString(_SESSION_QUERY, token_hash(token)))
-        if not rows:
+        row = await _SESSION_QUERY.fetch_row(token_hash(token))
+        if row is None:
             return None
-        row = rows[0]
         record = SessionRecord(
             id=row["session_id"],
             user_id=row["id"],
@@ -107,9 +104,9 @@ class SessionStore:
         return record, await principal_from_row(row, record.epoch)
 
     async def renew(self, record: SessionRecord, now: float) -> None:
-        await UserSession.update(
-            {UserSession.renewed_at: datetime.fromtimestamp(now, UTC)}
-        ).where(UserSession.id == record.id)
+        await UserSession.update({UserSession.renewed_at: datetime.fromtimestamp(now, UTC)}).where(
+            UserSession.id == record.id
+        )
 
     async def destroy(self, session_id: UUID) -> None:
         await UserSession.delete().where(UserSession.id == session_id)

@@ -60,15 +60,14 @@ def may(principal: Principal, access: Access) -> bool:
     return principal.may(access.area, access.level)
 
 
-async def authorize(
-    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
-) -> None:
+def authorize(handler: BaseRouteHandler, principal: Principal | None) -> None:
+    """The one check, made by the principal middleware once the route is known (a Litestar
+    guard would copy the handler on every request)."""
     access = access_of(handler)
     if access is None:
         raise PermissionDeniedException("This route declares no access rule, so nobody may use it.")
     if access.public:
         return
-    principal = principal_of(connection)
     if principal is None:
         raise NotAuthorizedException("Sign in to continue.")
     if not may(principal, access):

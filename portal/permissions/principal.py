@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -34,6 +34,9 @@ class Principal:
     scope: Scope
     idle_timeout_seconds: int
     absolute_timeout_seconds: int
+    # The levels by name, as the API shows them; made once per permission version, not per
+    # request. Read only.
+    level_names: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -47,6 +50,7 @@ class Principal:
 class _Resolved:
     roles: tuple[str, ...]
     levels: Mapping[Area, Level]
+    level_names: Mapping[str, str]
 
 
 class _PermissionCache:
@@ -152,6 +156,7 @@ async def principal_from_row(
         is_owner=row["is_owner"],
         roles=resolved.roles,
         levels=resolved.levels,
+        level_names=resolved.level_names,
         scope=service_scope(tier),
         idle_timeout_seconds=row["idle_timeout_minutes"] * 60,
         absolute_timeout_seconds=row["absolute_timeout_minutes"] * 60,
@@ -185,4 +190,8 @@ async def _resolve(user_id: UUID, organisation_id: UUID, tier: Tier) -> _Resolve
         ).where(UserOverride.user == user_id)
     ]
     levels = effective_levels(tier, grants.values(), overrides)
-    return _Resolved(roles=tuple(sorted(role["name"] for role in roles)), levels=levels)
+    return _Resolved(
+        roles=tuple(sorted(role["name"] for role in roles)),
+        levels=levels,
+        level_names={area.value: level.label for area, level in levels.items()},
+    )
