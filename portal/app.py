@@ -55,7 +55,7 @@ from portal.permissions.model import Area, Level
 from portal.permissions.principal import Principal
 from portal.recovery.api import ROUTERS as recovery_api_routers
 from portal.recovery.handlers import ROUTERS as recovery_routers
-from portal.security_headers import add_security_headers
+from portal.security_headers import security_headers
 from portal.services.api import ROUTERS as service_api_routers
 from portal.services.handlers import ROUTERS as service_routers
 from portal.services.handlers import services_page
@@ -171,10 +171,11 @@ def create_app(settings: Settings) -> Litestar:
             Exception: handle_unexpected,
         },
         before_request=screen_body,
-        after_request=add_security_headers,
         on_startup=[db.start],
         on_shutdown=[db.stop, close_redis],
         state=State(state),
     )
     app.state.navigation = with_paths(app, NAVIGATION)
+    # Outside Litestar's exception handling, so error pages and unknown paths carry them too.
+    app.asgi_handler = security_headers(app.asgi_handler)
     return app

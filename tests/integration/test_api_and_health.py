@@ -92,6 +92,18 @@ async def test_pages_forbid_framing_and_foreign_scripts(client: AsyncTestClient[
     assert response.headers["cache-control"] == "no-store"
 
 
+async def test_errors_and_static_files_carry_the_security_headers_too(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    cases = (("/api/v1/me", 401), ("/static/portal.css", 200), ("/orders", 303), ("/nowhere", 404))
+    for path, status in cases:
+        response = await client.get(path, follow_redirects=False)
+        assert response.status_code == status, path
+        assert response.headers["x-content-type-options"] == "nosniff", path
+        assert response.headers["x-frame-options"] == "DENY", path
+        assert response.headers["cache-control"], path
+
+
 async def test_an_unexpected_error_is_friendly_and_leaks_nothing(
     app: Litestar, acme: Tenant
 ) -> None:
