@@ -2,7 +2,7 @@
 lease."""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.columns.column_types import Integer, Timestamptz, Varchar
+from piccolo.columns.column_types import BigInt, Integer, Timestamptz, Varchar
 from piccolo.columns.indexes import IndexMethod
 
 ID = "2026-12-03T11:00:00:000000"
@@ -21,7 +21,8 @@ COMMON = {
 
 JOB_COLUMNS = (
     ("name", Varchar, {"length": 100, "default": "", "null": False, "primary_key": True}),
-    ("period", Integer, {"default": -1, "null": False}),
+    # BigInt: periods of under a second since the epoch pass 2**31.
+    ("period", BigInt, {"default": -1, "null": False}),
     ("holder", Varchar, {"length": 200, "default": "", "null": False}),
     ("lease_until", Timestamptz, {"default": None, "null": True}),
     ("last_run_at", Timestamptz, {"default": None, "null": True}),

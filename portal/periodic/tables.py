@@ -1,4 +1,4 @@
-from piccolo.columns import Integer, Timestamptz, Varchar
+from piccolo.columns import BigInt, Integer, Timestamptz, Varchar
 from piccolo.table import Table
 
 
@@ -12,7 +12,7 @@ class ScheduledJob(Table, tablename="scheduled_job"):
 
     name = Varchar(length=100, primary_key=True)
     # The last period number won (see portal.periodic.rules.period_of); -1 before the first.
-    period = Integer(default=-1)
+    period = BigInt(default=-1)
     # Which scheduler won it: host:pid.
     holder = Varchar(length=200, default="")
     lease_until = Timestamptz(null=True, default=None)

@@ -22,17 +22,20 @@ from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import dramatiq
 import pytest
 from dramatiq.brokers.redis import RedisBroker
 
 from portal.activity.log import Actor
 from portal.invitations.service import Invitee, invite
-from portal.jobs import Job, wake, wake_delivery
+from portal.jobs import QUEUES, REDIS, Job, wake, wake_delivery
 from portal.mail.tables import OutboundEmail
 from portal.periodic.rules import period_of
 from portal.periodic.tables import ScheduledJob
 from tests.conftest import MailSink, Tenant, broker_in_use
+from tests.integration.test_order_delivery import free_port, start_redis
 from workflows.actors import sweep_owed_emails
+from workflows.redis_watch import RedisWatch
 from workflows.schedule import Periodic, Scheduler
 
 PORTAL = str(Path(sys.executable).parent / "portal")
@@ -110,6 +113,38 @@ async def test_redis_down_is_one_warning_and_one_recovery_line_and_loses_no_peri
     assert queued(redis_broker, "mail") == 1  # this period's sweep, sent once Redis was back
     row = await ScheduledJob.select(ScheduledJob.runs).first()
     assert row == {"runs": 1}
+
+
+def test_a_worker_logs_a_redis_outage_once_when_it_starts_and_once_when_it_ends(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    port = free_port()
+    redis = start_redis(port)
+    broker = RedisBroker(url=f"redis://127.0.0.1:{port}/0", namespace="portal-watch")
+    for queue in QUEUES:
+        broker.declare_queue(queue)
+    broker.add_middleware(RedisWatch(every_seconds=0.2))
+    worker = dramatiq.Worker(broker, worker_threads=1, worker_timeout=100)
+    REDIS.succeeded()  # this test process's view of Redis starts as "up"
+    worker.start()
+    try:
+        caplog.set_level(logging.INFO)
+        caplog.clear()
+        redis.kill()
+        redis.wait(timeout=10)
+        time.sleep(7)  # dramatiq's consumers retry every 3 s: each of the 8 failed twice
+        redis = start_redis(port)
+        deadline = time.monotonic() + 10
+        while REDIS.down and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        worker.stop(timeout=5_000)
+        redis.kill()
+        redis.wait(timeout=10)
+    lines = [(r.levelname, r.getMessage()) for r in caplog.records if r.levelno >= logging.INFO]
+    said = [message.split(" (")[0] for level, message in lines if level != "INFO"]
+    assert said == ["Redis is unavailable", "Redis is back; the workers go on"], lines
+    assert not any(record.exc_info for record in caplog.records)
 
 
 def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
