@@ -66,11 +66,12 @@ def queued(broker: RedisBroker, queue: str) -> int:
 
 
 async def test_three_schedulers_send_each_period_once(
-    database: None, redis_broker: RedisBroker
+    database: None, redis_broker: RedisBroker, caplog: pytest.LogCaptureFixture
 ) -> None:
     every = 0.5
     jobs = [Periodic(sweep_owed_emails, every_seconds=every)]
     schedulers = [Scheduler(jobs, holder=f"scheduler-{n}") for n in range(3)]
+    caplog.set_level(logging.INFO, logger="workflows.schedule")
     first = period_of(time.time(), every)
     with broker_in_use(redis_broker):
         for _ in range(12):  # 12 ticks of 0.125 s: about 3 periods
@@ -79,10 +80,14 @@ async def test_three_schedulers_send_each_period_once(
     last = period_of(time.time(), every)
     row = await ScheduledJob.select().where(ScheduledJob.name == "sweep_owed_emails").first()
     assert row is not None
-    sent = queued(redis_broker, "mail")
-    # One message per period that began while the schedulers ran, whoever sent it.
-    assert sent == row["runs"] == last - first + 1, (sent, row, first, last)
-    assert row["period"] == last and row["holder"] in {"scheduler-0", "scheduler-1", "scheduler-2"}
+    periods = Counter(int(period) for _, period in WOKE.findall(caplog.text))
+    # Each period that began while the three ran was sent by one of them, and only once (a
+    # machine too busy to tick may skip a period; none is ever sent twice).
+    assert set(periods.values()) == {1} and len(periods) >= 2, periods
+    assert set(periods) <= set(range(first, last + 1))
+    assert queued(redis_broker, "mail") == row["runs"] == len(periods)
+    assert row["period"] == max(periods)
+    assert row["holder"] in {"scheduler-0", "scheduler-1", "scheduler-2"}
 
 
 async def test_redis_down_is_one_warning_and_one_recovery_line_and_loses_no_period(
