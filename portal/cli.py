@@ -128,7 +128,7 @@ async def _seed_demo(password: str) -> DemoSignIn:
     "--scheduler/--no-scheduler",
     default=True,
     show_default=True,
-    help="Also wake the periodic jobs (safe to run in several places: they are idempotent).",
+    help="Also wake the periodic jobs (safe in several places: each period runs once).",
 )
 def worker(processes: int, threads: int, scheduler: bool) -> None:
     """Run dramatiq worker processes against REDIS_URL."""
@@ -167,10 +167,15 @@ def scheduler() -> None:
     settings = _settings_or_exit()
     if settings.redis_url is None:
         raise click.ClickException("REDIS_URL is not set; `portal run` schedules in-process")
+    import logging
     import threading
 
     from workflows.schedule import start_scheduler
 
+    logging.basicConfig(
+        level=logging.INFO,
+        format="[%(asctime)s] [PID %(process)d] [scheduler] [%(name)s] [%(levelname)s] %(message)s",
+    )
     stop = threading.Event()
     start_scheduler(stop)
     parent = os.getppid()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from uuid import UUID
 
 import dramatiq
@@ -18,9 +19,12 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 
 from portal.db import engine
+from portal.outage import Outage
 from portal.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
+# This process's view of Redis: one warning when it goes, one line when it is back.
+REDIS = Outage()
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,21 +58,29 @@ def process_broker(settings: Settings | None = None) -> dramatiq.Broker:
     return broker
 
 
-def wake(job: Job, *args: str) -> bool:
-    """Send one wake-up; False (logged) if the broker is down: the sweep makes it good."""
+def wake(job: Job, *args: str, delay_seconds: float = 0) -> bool:
+    """Send one wake-up (after a delay, if given); False if the broker is down: the sweep
+    makes it good. An outage is logged once when it starts and once when it ends."""
     if engine().transaction_exists():
         # A worker woken before the commit finds nothing, or an order in its old state.
         raise RuntimeError(f"{job.actor_name} woken inside a transaction; wake after the commit")
     message: dramatiq.Message[None] = dramatiq.Message(
         queue_name=job.queue_name, actor_name=job.actor_name, args=args, kwargs={}, options={}
     )
+    delay = round(delay_seconds * 1000) if delay_seconds > 0 else None
     try:
-        process_broker().enqueue(message)
-    except Exception:
-        logger.warning(
-            "broker unavailable; %s %s waits for the sweep", job.actor_name, args, exc_info=True
-        )
+        process_broker().enqueue(message, delay=delay)
+    except Exception as error:
+        if REDIS.failed():
+            logger.warning(
+                "Redis is unavailable (%s: %s); work waits in the database for the sweeps "
+                "until it is back",
+                type(error).__name__,
+                error,
+            )
         return False
+    if REDIS.succeeded():
+        logger.warning("Redis is back; the sweeps wake the work that waited")
     return True
 
 
@@ -77,6 +89,11 @@ def wake_delivery(email_ids: Iterable[UUID]) -> None:
     for email_id in email_ids:
         if not wake(DELIVER_EMAIL, str(email_id)):
             return
+
+
+def wake_delivery_at(email_id: UUID, at: datetime) -> None:
+    """Wake the delivery of an email when its next attempt is due."""
+    wake(DELIVER_EMAIL, str(email_id), delay_seconds=(at - datetime.now(UTC)).total_seconds())
 
 
 def wake_evaluation(order_id: UUID) -> None:

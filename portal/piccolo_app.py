@@ -10,6 +10,7 @@ from portal.invitations.tables import Invitation, InvitationBatch, InvitationBat
 from portal.mail.tables import OutboundEmail
 from portal.orders.tables import Order, OrderDecision, OrderEvent
 from portal.organisations.tables import Organisation
+from portal.periodic.tables import ScheduledJob
 from portal.permissions.tables import PermissionPolicy, PolicyGrant, Role, RolePolicy, UserRole
 from portal.recovery.tables import PasswordReset
 from portal.services.tables import Service
@@ -29,6 +30,7 @@ TABLES = [
     ActivityEvent,
     Invitation,
     OutboundEmail,
+    ScheduledJob,
     PasswordReset,
     InvitationBatch,
     InvitationBatchRow,

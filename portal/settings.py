@@ -38,6 +38,14 @@ class Settings:
     sweep_interval_seconds: int = 60
     # Prefix of the broker's Redis keys: processes that share it share their queues.
     queue_namespace: str = "portal"
+    # A failed email is tried again after base * 2**(attempts - 1) seconds, at most cap, until
+    # it has been owed for the give-up budget (portal/mail/rules.py says why a time budget).
+    mail_retry_base_seconds: float = 30.0
+    mail_retry_cap_seconds: float = 900.0
+    mail_give_up_after_seconds: float = 86_400.0
+    # How long a worker holds an invitation batch without renewing (it renews while working);
+    # a dead worker's batch is taken over within about this long.
+    batch_lease_seconds: float = 30.0
 
     @property
     def uses_sqlite(self) -> bool:
@@ -98,6 +106,19 @@ def _whole_number(env: Mapping[str, str], name: str, default: int, low: int, hig
     return int(raw)
 
 
+def _seconds(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name, "").strip() or str(default)
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not low <= value <= high:  # NaN fails too
+        raise SettingsError(
+            f"{name}: expected a number of seconds from {low:g} to {high:g}, got {raw!r}"
+        )
+    return value
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     data_dir = data_dir_from(env)
@@ -115,6 +136,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         mail_lease_seconds=_whole_number(env, "PORTAL_MAIL_LEASE_SECONDS", 300, 1, 86_400),
         sweep_interval_seconds=_whole_number(env, "PORTAL_SWEEP_INTERVAL_SECONDS", 60, 1, 3_600),
         queue_namespace=env.get("PORTAL_QUEUE_NAMESPACE", "").strip() or "portal",
+        mail_retry_base_seconds=_seconds(env, "PORTAL_MAIL_RETRY_BASE_SECONDS", 30, 0.01, 86_400),
+        mail_retry_cap_seconds=_seconds(env, "PORTAL_MAIL_RETRY_CAP_SECONDS", 900, 0.01, 86_400),
+        mail_give_up_after_seconds=_seconds(
+            env, "PORTAL_MAIL_GIVE_UP_AFTER_SECONDS", 86_400, 1, 30 * 86_400
+        ),
+        batch_lease_seconds=_seconds(env, "PORTAL_BATCH_LEASE_SECONDS", 30, 0.5, 3_600),
     )
 
 

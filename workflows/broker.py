@@ -17,6 +17,7 @@ from dramatiq.middleware import AsyncIO, Middleware
 from portal import db
 from portal.jobs import process_broker
 from portal.settings import load_settings
+from workflows.redis_watch import RedisWatch
 
 
 class Database(Middleware):
@@ -41,3 +42,4 @@ settings = load_settings()
 broker = process_broker(settings)
 broker.add_middleware(AsyncIO())
 broker.add_middleware(Database())
+broker.add_middleware(RedisWatch())

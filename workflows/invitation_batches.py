@@ -30,12 +30,14 @@ SWEEP_GRACE = timedelta(seconds=60)
     max_age=7 * 24 * 3_600_000,
 )
 async def process_invitation_batch(batch_id: str) -> None:
-    settled = await run_batch(UUID(batch_id), settings.base_url)
+    lease = timedelta(seconds=settings.batch_lease_seconds)
+    settled = await run_batch(UUID(batch_id), settings.base_url, lease)
     logger.info("invitation batch %s: %d rows settled by this run", batch_id, settled)
 
 
 @dramatiq.actor(queue_name="invitations", max_retries=0, time_limit=120_000, max_age=600_000)
 async def sweep_invitation_batches() -> None:
-    """Wake every batch whose message was lost (Redis down) or whose worker died."""
+    """Wake every batch whose message was lost (Redis down) or whose worker died (its lease
+    ran out: this sweep runs at least once a lease, see workflows/schedule.py)."""
     for batch_id in await unfinished_batches(SWEEP_GRACE):
         wake_batch(batch_id)

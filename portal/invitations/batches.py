@@ -8,17 +8,19 @@ runs at once share the rows instead of inviting anyone twice.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.querystring import QueryString
 
 from portal.activity.log import Actor, log_action
 from portal.db import engine, write_transaction
+from portal.invitations import batch_lease
 from portal.invitations.csv_import import RowProblem, RowResult, row_message
 from portal.invitations.service import InvitationError, Invitee, invite
 from portal.invitations.tables import InvitationBatch, InvitationBatchRow
@@ -150,17 +152,31 @@ async def store_batch(actor: Actor, file_name: str, results: Sequence[RowResult]
     return batch_id
 
 
-async def run_batch(batch_id: UUID, base_url: str) -> int:
+async def run_batch(batch_id: UUID, base_url: str, lease: timedelta = timedelta(seconds=30)) -> int:
     """Invite every pending row of the batch, then mark it done; returns the rows this run
-    settled. Idempotent, and safe beside another run of the same batch. Each row's emails are
-    woken as soon as its row committed."""
-    actor = await start_batch(batch_id)
+    settled. Idempotent: a run finding the batch held by a live lease leaves it to its holder
+    (0), and even two holders would share the rows (each row is claimed in its transaction).
+    Each row's emails are woken as soon as its row committed."""
+    holder = uuid4().hex
+    if not await batch_lease.take(batch_id, holder, lease):
+        return 0
     settled = 0
-    if actor is not None:
-        while (email_ids := await invite_next_row(actor, batch_id, base_url)) is not None:
+    try:
+        actor = await start_batch(batch_id)
+        renew_at = time.monotonic() + lease.total_seconds() / 3
+        while actor is not None:
+            email_ids = await invite_next_row(actor, batch_id, base_url)
+            if email_ids is None:
+                break
             wake_delivery(email_ids)
             settled += 1
-    await finish_batch(batch_id)
+            if time.monotonic() >= renew_at:
+                if not await batch_lease.renew(batch_id, holder, lease):
+                    return settled  # taken over (this run stalled past its lease)
+                renew_at = time.monotonic() + lease.total_seconds() / 3
+        await finish_batch(batch_id)
+    finally:
+        await batch_lease.release(batch_id, holder)
     return settled
 
 
@@ -258,13 +274,17 @@ async def finish_batch(batch_id: UUID) -> bool:
 
 
 async def unfinished_batches(grace: timedelta, limit: int = 100) -> list[UUID]:
-    """Batches not done a while after their upload: their message was lost (Redis down) or
-    their worker died. Waking one that is still running is harmless."""
+    """Batches nobody holds: not done a while after their upload and never taken (their
+    message was lost, Redis down), or whose holder's lease ran out (their worker died)."""
+    now = datetime.now(UTC)
     rows = await (
         InvitationBatch.select(InvitationBatch.id)
         .where(
             (InvitationBatch.status != "done")
-            & (InvitationBatch.created_at < datetime.now(UTC) - grace)
+            & (
+                (InvitationBatch.lease_until.is_null() & (InvitationBatch.created_at < now - grace))
+                | (InvitationBatch.lease_until < now)
+            )
         )
         .order_by(InvitationBatch.created_at)
         .limit(limit)

@@ -37,6 +37,10 @@ class InvitationBatch(Table, tablename="invitation_batch"):
     total_rows = Integer(default=0)
     # pending -> processing -> done
     status = Varchar(length=16, default="pending", index=True)
+    # The worker running it holds it until lease_until, renewing while it works
+    # (portal/invitations/batch_lease.py); null while nobody does.
+    lease_until = Timestamptz(null=True, default=None)
+    holder = Varchar(length=200, default="")
 
 
 class InvitationBatchRow(Table, tablename="invitation_batch_row"):

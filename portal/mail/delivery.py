@@ -13,18 +13,27 @@ from uuid import UUID
 
 import aiosmtplib
 
+from portal.jobs import wake_delivery_at
 from portal.mail.outbox import claim, mark_failed, mark_sent
+from portal.mail.rules import RetryPolicy
 from portal.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 
-class DeliveryFailed(RuntimeError):
-    """The SMTP server refused or could not be reached; the email stays owed."""
+def retry_policy(settings: Settings) -> RetryPolicy:
+    return RetryPolicy(
+        base_seconds=settings.mail_retry_base_seconds,
+        cap_seconds=settings.mail_retry_cap_seconds,
+        give_up_after_seconds=settings.mail_give_up_after_seconds,
+    )
 
 
 async def deliver(email_id: UUID, settings: Settings) -> str:
-    """Send one email if it is still owed; returns what happened (for logs and tests)."""
+    """Send one email if it is still owed (and due); returns what happened (for logs and
+    tests). A refusal is not an error of the job: the email goes back to the outbox with its
+    next attempt's time, a delayed wake-up is queued for then, and the sweep makes good a lost
+    one."""
     row = await claim(email_id, timedelta(seconds=settings.mail_lease_seconds))
     if row is None:
         return "not owed"
@@ -38,8 +47,15 @@ async def deliver(email_id: UUID, settings: Settings) -> str:
     try:
         await _send_smtp(settings, _message(settings, row))
     except (aiosmtplib.SMTPException, OSError) as error:
-        status = await mark_failed(email_id, attempt, f"{type(error).__name__}: {error}")
-        raise DeliveryFailed(f"email {email_id}: {error} (now {status})") from error
+        reason = f"{type(error).__name__}: {error}"
+        next_at = await mark_failed(
+            email_id, attempt, row["created_at"], reason, retry_policy(settings)
+        )
+        if next_at is None:
+            logger.warning("email %s given up after %d attempts: %s", email_id, attempt, reason)
+            return "given up"
+        wake_delivery_at(email_id, next_at)
+        return f"attempt {attempt} failed ({reason}); next at {next_at.isoformat()}"
     if not await mark_sent(email_id, attempt, "smtp"):
         # The lease ran out mid-send and another worker took the email over.
         logger.warning("email %s was sent after its lease ended", email_id)

@@ -12,9 +12,9 @@ from typing import Any
 from uuid import UUID
 
 from portal.mail.render import RenderedEmail
+from portal.mail.rules import RetryPolicy, after_failure
 from portal.mail.tables import OutboundEmail
 
-MAX_ATTEMPTS = 8
 # A pending email younger than this may still have its wake-up message on the way.
 SWEEP_GRACE = timedelta(seconds=30)
 
@@ -47,7 +47,8 @@ async def queue_email(
 
 
 async def claim(email_id: UUID, lease: timedelta) -> dict[str, Any] | None:
-    """Take an email for sending: pending, or held by a worker whose lease ran out."""
+    """Take an email for sending: pending and due (its backoff over), or held by a worker whose
+    lease ran out."""
     now = datetime.now(UTC)
     rows = await (
         OutboundEmail.update(
@@ -60,12 +61,13 @@ async def claim(email_id: UUID, lease: timedelta) -> dict[str, Any] | None:
         .where(
             (OutboundEmail.id == email_id)
             & (
-                (OutboundEmail.status == "pending")
+                ((OutboundEmail.status == "pending") & _due(now))
                 | ((OutboundEmail.status == "sending") & (OutboundEmail.claimed_at < now - lease))
             )
         )
         .returning(
             OutboundEmail.id,
+            OutboundEmail.created_at,
             OutboundEmail.to_address,
             OutboundEmail.subject,
             OutboundEmail.text_body,
@@ -97,21 +99,30 @@ async def mark_sent(email_id: UUID, attempt: int, transport: str) -> bool:
     return bool(rows)
 
 
-async def mark_failed(email_id: UUID, attempt: int, error: str) -> str:
-    """Give the email back for a retry, or fail it for good after the last attempt."""
-    status = "failed" if attempt >= MAX_ATTEMPTS else "pending"
+async def mark_failed(
+    email_id: UUID, attempt: int, created_at: datetime, error: str, policy: RetryPolicy
+) -> datetime | None:
+    """Give the email back for another attempt after its backoff, or fail it for good once it
+    has been owed longer than the policy's budget. Returns when it is tried again (None:
+    given up)."""
+    outcome = after_failure(attempt, created_at, datetime.now(UTC), policy)
     await OutboundEmail.update(
-        {OutboundEmail.status: status, OutboundEmail.last_error: error[:2000]}
+        {
+            OutboundEmail.status: outcome.status,
+            OutboundEmail.next_attempt_at: outcome.next_attempt_at,
+            OutboundEmail.last_error: error[:2000],
+        }
     ).where(
         (OutboundEmail.id == email_id)
         & (OutboundEmail.status == "sending")
         & (OutboundEmail.attempts == attempt)
     )
-    return status
+    return outcome.next_attempt_at
 
 
 async def owed_emails(lease: timedelta, limit: int = 1000) -> list[UUID]:
-    """Emails whose wake-up was lost or whose worker died: what the sweep wakes again."""
+    """Emails whose wake-up was lost, whose retry is due or whose worker died: what the sweep
+    wakes again."""
     now = datetime.now(UTC)
     rows = await (
         OutboundEmail.select(OutboundEmail.id)
@@ -119,6 +130,7 @@ async def owed_emails(lease: timedelta, limit: int = 1000) -> list[UUID]:
             (
                 (OutboundEmail.status == "pending")
                 & (OutboundEmail.created_at < now - min(SWEEP_GRACE, lease))
+                & _due(now)
             )
             | ((OutboundEmail.status == "sending") & (OutboundEmail.claimed_at < now - lease))
         )
@@ -126,6 +138,11 @@ async def owed_emails(lease: timedelta, limit: int = 1000) -> list[UUID]:
         .limit(limit)
     )
     return [row["id"] for row in rows]
+
+
+def _due(now: datetime) -> Any:
+    """Never tried, or its backoff after the last failure is over."""
+    return OutboundEmail.next_attempt_at.is_null() | (OutboundEmail.next_attempt_at <= now)
 
 
 async def recent_emails(limit: int) -> list[dict[str, Any]]:

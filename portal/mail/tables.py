@@ -22,9 +22,11 @@ class OutboundEmail(Table, tablename="outbound_email"):
     subject = Varchar(length=300)
     text_body = Text()
     html_body = Text()
-    # pending -> sending -> sent; failed after the last attempt.
+    # pending -> sending -> sent; back to pending after a failure, until next_attempt_at;
+    # failed once it was owed longer than the retry budget (portal/mail/rules.py).
     status = Varchar(length=16, default="pending", index=True)
     attempts = Integer(default=0)
+    next_attempt_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     claimed_at = Timestamptz(null=True, default=None)
     sent_at = Timestamptz(null=True, default=None)

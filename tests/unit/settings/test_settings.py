@@ -238,3 +238,33 @@ def test_redact_leaves_a_url_without_password_alone() -> None:
 def test_redact_hides_any_password(user: str, password: str) -> None:
     redacted = redact(f"postgresql://{user}:{password}@db.example:5432/portal")
     assert redacted == f"postgresql://{user}:***@db.example:5432/portal"
+
+
+def test_retry_and_lease_times_default_to_production_values(env: dict[str, str]) -> None:
+    loaded = load_settings(env)
+    assert loaded.mail_retry_base_seconds == 30
+    assert loaded.mail_retry_cap_seconds == 900
+    assert loaded.mail_give_up_after_seconds == 86_400
+    assert loaded.batch_lease_seconds == 30
+
+
+def test_retry_and_lease_times_take_fractions_for_scaled_down_runs(env: dict[str, str]) -> None:
+    loaded = load_settings(
+        env
+        | {
+            "PORTAL_MAIL_RETRY_BASE_SECONDS": "0.2",
+            "PORTAL_MAIL_RETRY_CAP_SECONDS": "1.5",
+            "PORTAL_MAIL_GIVE_UP_AFTER_SECONDS": "600",
+            "PORTAL_BATCH_LEASE_SECONDS": "2",
+        }
+    )
+    assert loaded.mail_retry_base_seconds == 0.2
+    assert loaded.mail_retry_cap_seconds == 1.5
+    assert loaded.mail_give_up_after_seconds == 600
+    assert loaded.batch_lease_seconds == 2
+
+
+@pytest.mark.parametrize("value", ["soon", "-1", "0", "nan", "1e9"])
+def test_a_bad_retry_time_names_its_variable(env: dict[str, str], value: str) -> None:
+    message = settings_error(env | {"PORTAL_MAIL_RETRY_BASE_SECONDS": value})
+    assert message.startswith("PORTAL_MAIL_RETRY_BASE_SECONDS: expected a number of seconds")
