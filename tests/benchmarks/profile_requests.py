@@ -182,7 +182,7 @@ def report(stats: pstats.Stats, requests: int) -> None:
     for layer, seconds in sorted(own.items(), key=lambda item: -item[1]):
         print(f"    {layer:<30} {seconds / requests * 1e6:>7.0f} us  {seconds / total:>5.0%}")
     print("\n  top functions by cumulative time:")
-    stats.sort_stats("tottime").print_stats(45)
+    stats.sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(45)
     if os.environ.get("PROFILE_CALLERS"):
         stats.print_callers(os.environ["PROFILE_CALLERS"])
 
