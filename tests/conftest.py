@@ -14,8 +14,9 @@ from uuid import UUID
 
 import dramatiq
 import pytest
+from argon2 import profiles
 
-from tests.database import configure_environment, drop_database, empty_activity_log
+from tests.database import configure_environment, drop_database, empty_tables
 
 DATA_DIR = configure_environment()
 
@@ -25,8 +26,8 @@ from litestar.testing import AsyncTestClient  # noqa: E402
 
 from portal import db, jobs  # noqa: E402
 from portal.activity.log import Actor  # noqa: E402
-from portal.activity.tables import ActivityEvent  # noqa: E402
 from portal.app import create_app  # noqa: E402
+from portal.auth import passwords  # noqa: E402
 from portal.migrate import migrate  # noqa: E402
 from portal.organisations.service import NewMember, add_member, create_organisation  # noqa: E402
 from portal.permissions.model import Tier  # noqa: E402
@@ -34,6 +35,10 @@ from portal.piccolo_app import TABLES  # noqa: E402
 from portal.settings import Settings, load_settings  # noqa: E402
 
 PASSWORD = "correct horse battery staple 42"
+
+# Still argon2id, at its cheapest parameters: every test makes and checks a few passwords, at
+# 0.1-0.2 s each with the production parameters (the browser tests' `portal run` keeps those).
+passwords.use_parameters(profiles.CHEAPEST)
 BASE_URL = "http://testserver.local"
 
 
@@ -55,11 +60,7 @@ def migrated() -> None:
 async def database(migrated: None) -> AsyncIterator[None]:
     """An empty, migrated database for one test."""
     await db.start()
-    for table in reversed(TABLES):
-        if table is ActivityEvent:
-            await empty_activity_log()
-        else:
-            await table.delete(force=True)
+    await empty_tables(TABLES)
     try:
         yield
     finally:

@@ -8,7 +8,12 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from piccolo.table import Table
 
 POSTGRES_ADMIN_DSN = os.environ.get(
     "PORTAL_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -65,10 +70,11 @@ async def _drop_postgres_database(name: str) -> None:
         await connection.close()
 
 
-async def empty_activity_log() -> None:
-    """Tests start from an empty log, which the append-only triggers refuse to any normal
-    session: PostgreSQL's replica role skips triggers (superuser only); SQLite's triggers are
-    dropped and put back in the same transaction."""
+async def empty_tables(tables: Sequence[type[Table]]) -> None:
+    """Empty every table in one transaction (one connection), the append-only activity log
+    included, which its triggers refuse to any normal session: PostgreSQL's replica role skips
+    triggers (superuser only) and TRUNCATE takes them all at once; SQLite's triggers are dropped
+    and put back in the same transaction."""
     from piccolo.engine.postgres import PostgresEngine
     from piccolo.querystring import QueryString
 
@@ -77,10 +83,11 @@ async def empty_activity_log() -> None:
     database = engine()
     async with database.transaction():
         if isinstance(database, PostgresEngine):
+            names = ", ".join(f'"{table._meta.tablename}"' for table in tables)
             await database.run_querystring(
                 QueryString("SET LOCAL session_replication_role = replica")
             )
-            await database.run_querystring(QueryString('DELETE FROM "activity_event"'))
+            await database.run_querystring(QueryString(f"TRUNCATE {names}"))
             return
         triggers = await database.run_querystring(
             QueryString(
@@ -90,6 +97,9 @@ async def empty_activity_log() -> None:
         )
         for trigger in triggers:
             await database.run_querystring(QueryString(f'DROP TRIGGER "{trigger["name"]}"'))
-        await database.run_querystring(QueryString('DELETE FROM "activity_event"'))
+        for table in reversed(tables):
+            await database.run_querystring(
+                QueryString(f'DELETE FROM "{table._meta.tablename}"')  # noqa: S608
+            )
         for trigger in triggers:
             await database.run_querystring(QueryString(trigger["sql"]))
