@@ -78,10 +78,11 @@ async def empty_tables(tables: Sequence[type[Table]]) -> None:
     from piccolo.engine.postgres import PostgresEngine
     from piccolo.querystring import QueryString
 
-    from portal.db import engine
+    from portal.db import engine, write_transaction
 
     database = engine()
-    async with database.transaction():
+    # IMMEDIATE on SQLite: the write lock up front, waiting out a worker of the last test.
+    async with write_transaction():
         if isinstance(database, PostgresEngine):
             names = ", ".join(f'"{table._meta.tablename}"' for table in tables)
             await database.run_querystring(
