@@ -13,7 +13,11 @@ from portal.permissions.tables import UserRole
 from portal.users.tables import User
 
 
-async def load_directory(organisation_id: UUID, roles: Collection[str] = ()) -> Directory:
+async def load_directory(
+    organisation_id: UUID, roles: Collection[str] = (), distinct_levels: bool | None = None
+) -> Directory:
+    """`distinct_levels`: the organisation's rule where the caller has read it already (the
+    engine's order row holds it), saving a statement."""
     people = await User.select(User.id, User.tier).where(
         (User.organisation == organisation_id) & (User.status == "active")
     )
@@ -42,7 +46,11 @@ async def load_directory(organisation_id: UUID, roles: Collection[str] = ()) -> 
         active=active,
         admins=admins,
         role_members=members,
-        distinct_levels=await distinct_levels_of(organisation_id),
+        distinct_levels=(
+            await distinct_levels_of(organisation_id)
+            if distinct_levels is None
+            else bool(distinct_levels)
+        ),
     )
 
 

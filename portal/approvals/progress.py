@@ -44,7 +44,9 @@ ORDER_COLUMNS = (
     Order.escalated,
     Order.remind_at,
     Order.escalate_at,
+    Order.submitted_at,
     Order.organisation.name.as_alias("organisation_name"),
+    Order.organisation.approval_distinct_levels.as_alias("distinct_levels"),
     Order.organisation.approval_reminder_hours.as_alias("reminder_hours"),
     Order.organisation.approval_escalation_hours.as_alias("escalation_hours"),
     Order.requester.full_name.as_alias("requester_name"),
@@ -99,7 +101,9 @@ async def current_progress(
     """Where a pending order stands now: its snapshot, its revision's decisions, and the
     organisation's people as they are now."""
     decisions = await revision_decisions(order["id"], order["revision"])
-    directory = directory or await load_directory(order["organisation"])
+    directory = directory or await load_directory(
+        order["organisation"], distinct_levels=order["distinct_levels"]
+    )
     return progress(
         steps_of(order),
         decisions,

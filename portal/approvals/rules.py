@@ -190,6 +190,25 @@ def progress(
     return Progress(State.APPROVED, None, frozenset())
 
 
+def waiting_deciders(
+    steps: Sequence[Step],
+    level: int,
+    requester: UUID,
+    directory: Directory,
+    escalated: bool = False,
+    decisions: Iterable[Decision] = (),
+) -> frozenset[UUID]:
+    """Who may decide the level an order waits on, as things stand: whoever may approve one
+    of its steps now and has not decided it yet. What each person's queue holds."""
+    decisions = list(decisions)
+    excluded = earlier_approvers(decisions, level) if directory.distinct_levels else frozenset()
+    people: set[UUID] = set()
+    for step in steps:
+        if step.level == level:
+            people |= eligible(step, requester, directory, escalated, excluded)
+    return frozenset(people - {d.approver for d in decisions if d.level == level})
+
+
 def earlier_approvers(decisions: Iterable[Decision], level: int) -> frozenset[UUID]:
     """Who approved a level below this one (of the same revision)."""
     return frozenset(d.approver for d in decisions if d.level < level and d.approve)

@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from portal.approvals.directory import load_directory
+from portal.approvals.eligibility import refresh_for_order, refresh_for_organisation
 from portal.approvals.emails import email_approvers
 from portal.approvals.engine import Outcome
 from portal.approvals.progress import ORDER_COLUMNS, current_progress, locked_order, steps_of
@@ -62,7 +63,12 @@ async def escalate(order_id: UUID, base_url: str, now: datetime | None = None) -
         await Order.update({Order.escalate_at: None, Order.escalated: True}).where(
             Order.id == order_id
         )
-        state = await current_progress({**order, "escalated": True})
+        order = {**order, "escalated": True}
+        directory = await load_directory(
+            order["organisation"], distinct_levels=order["distinct_levels"]
+        )
+        state = await current_progress(order, directory)
+        await refresh_for_order(order, directory)
         emails = await email_approvers(order, state, "escalated", base_url)
         await record(
             order_id,
@@ -86,13 +92,14 @@ def _due(order: Mapping[str, Any] | None, column: str, now: datetime) -> bool:
 async def hand_over_after_deactivation(
     organisation_id: UUID, user_id: UUID, base_url: str
 ) -> list[UUID]:
-    """Call in the transaction that deactivates `user_id`. Orders whose waiting level named
-    them and now has no active named approver fall to the admins: tell the admins. Returns
-    the emails queued, for the caller to wake after its commit."""
+    """Call in the transaction that deactivates `user_id`: the queues lose them. Orders whose
+    waiting level named them and now has no active named approver fall to the admins: tell
+    the admins. Returns the emails queued, for the caller to wake after its commit."""
     rows = await Order.select(*ORDER_COLUMNS).where(
         (Order.organisation == organisation_id) & (Order.status == "pending_approval")
     )
     directory = await load_directory(organisation_id)
+    await refresh_for_organisation(organisation_id, directory)
     emails: list[UUID] = []
     for order in rows:
         waiting = [
