@@ -81,6 +81,15 @@ def for_update(query: Select[Any]) -> Select[Any]:
     return query
 
 
+def row_lock_clause(alias: str) -> str:
+    """What ends a hand-written SELECT that locks the rows of its table `alias` until the
+    transaction ends: FOR UPDATE OF on PostgreSQL, nothing on SQLite (its IMMEDIATE
+    transaction already holds the only write lock). Call inside write_transaction()."""
+    if isinstance(_inside_a_transaction("row_lock_clause"), PostgresEngine):
+        return f' FOR UPDATE OF "{alias}"'
+    return ""
+
+
 def _inside_a_transaction(helper: str) -> Engine:  # type: ignore[type-arg]
     """The engine, once sure a transaction is open. Outside one the lock would be a silent
     no-op: PostgreSQL releases it when the statement ends, SQLite never takes one."""

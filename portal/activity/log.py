@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -61,20 +62,57 @@ async def log_action(
 ) -> None:
     """`subject_id` is the person the event concerns; `about` the thing it is about, which
     is that person unless said otherwise."""
+    await log_events(
+        [
+            activity_event(
+                action,
+                organisation_id=organisation_id,
+                actor_id=actor_id,
+                subject_id=subject_id,
+                about=about,
+                origin=origin,
+                method=method,
+                reason=reason,
+                data=data,
+            )
+        ]
+    )
+
+
+async def log_events(events: Sequence[ActivityEvent]) -> None:
+    """Several events of one change in one statement (rows from `activity_event`)."""
+    await ActivityEvent.insert(*events).run()
+
+
+def activity_event(
+    action: str,
+    *,
+    organisation_id: UUID | None,
+    actor_id: UUID | None = None,
+    subject_id: UUID | None = None,
+    about: Subject | None = None,
+    origin: RequestOrigin = RequestOrigin(),
+    method: str = "",
+    reason: str = "",
+    data: Mapping[str, Any] | None = None,
+    occurred_at: datetime | None = None,
+) -> ActivityEvent:
+    """One event's row, as `log_action` writes it."""
     if about is None and subject_id is not None:
         about = Subject(SubjectKind.USER, subject_id)
-    await ActivityEvent.insert(
-        ActivityEvent(
-            organisation=organisation_id,
-            actor=actor_id,
-            subject=subject_id,
-            subject_kind=about.kind.value if about else "",
-            subject_ref=about.id if about else None,
-            action=action,
-            ip=origin.ip[:45],
-            user_agent=origin.user_agent[:400],
-            method=method,
-            reason=reason,
-            data=dict(data or {}),
-        )
-    ).run()
+    event = ActivityEvent(
+        organisation=organisation_id,
+        actor=actor_id,
+        subject=subject_id,
+        subject_kind=about.kind.value if about else "",
+        subject_ref=about.id if about else None,
+        action=action,
+        ip=origin.ip[:45],
+        user_agent=origin.user_agent[:400],
+        method=method,
+        reason=reason,
+        data=dict(data or {}),
+    )
+    if occurred_at is not None:
+        event.occurred_at = occurred_at
+    return event

@@ -19,6 +19,7 @@ from portal.approvals.engine import Outcome
 from portal.approvals.progress import level_timers, locked_order, revision_decisions, steps_of
 from portal.approvals.rules import (
     Decision,
+    Directory,
     Progress,
     State,
     counts_for,
@@ -31,7 +32,7 @@ from portal.errors import Refusal
 from portal.jobs import wake_delivery
 from portal.orders.states import status_label
 from portal.orders.tables import Order, OrderDecision
-from portal.orders.timeline import EventKind, record
+from portal.orders.timeline import Entry, EventKind, record, record_all
 from portal.text import CONTROL_MESSAGE, has_control_characters
 
 MAX_REASON = 1000
@@ -159,7 +160,7 @@ async def decide(
             level,
         )
         emails = await _settle(
-            actor, order, level, (before, after), reason, steps_counted, base_url
+            actor, order, level, (before, after), reason, steps_counted, base_url, directory
         )
         deciders = frozenset[UUID]()
         if after.level is not None:
@@ -184,6 +185,7 @@ async def _settle(
     reason: str,
     counted: frozenset[UUID],
     base_url: str,
+    directory: Directory,
 ) -> list[UUID]:
     before, after = moves
     order_id, organisation = order["id"], order["organisation"]
@@ -226,35 +228,44 @@ async def _settle(
             data={"level": level, "reason": reason},
         )
         return [
-            await email_requester(order, "rejected", reason, base_url, decided_by=actor.user_id)
+            await email_requester(
+                order, "rejected", reason, base_url, decided_by=actor.user_id, directory=directory
+            )
         ]
     tally = _tally(before, counted)
-    await record(
-        order_id,
-        organisation,
-        EventKind.APPROVAL_GIVEN,
-        f"Approved level {level}.{tally}" + (f" Note: {reason}" if reason else ""),
-        actor_id=actor.user_id,
-        origin=origin,
-        data={"level": level, "reason": reason} if reason else {"level": level},
-    )
+    entries = [
+        Entry(
+            EventKind.APPROVAL_GIVEN,
+            f"Approved level {level}.{tally}" + (f" Note: {reason}" if reason else ""),
+            actor.user_id,
+            origin,
+            {"level": level, "reason": reason} if reason else {"level": level},
+        )
+    ]
     if after.state is State.APPROVED:
-        await record(order_id, organisation, EventKind.APPROVED, "Every level is approved.")
+        entries.append(Entry(EventKind.APPROVED, "Every level is approved."))
+    elif after.level != level:
+        entries.append(
+            Entry(
+                EventKind.LEVEL_REACHED,
+                f"Level {level} is approved; level {after.level} is waiting.",
+            )
+        )
+    await record_all(order_id, organisation, entries)
+    if after.state is State.APPROVED:
         return [
-            await email_requester(order, "approved", reason, base_url, decided_by=actor.user_id)
+            await email_requester(
+                order, "approved", reason, base_url, decided_by=actor.user_id, directory=directory
+            )
         ]
     emails = [
-        await email_requester(order, "approval_given", reason, base_url, decided_by=actor.user_id)
+        await email_requester(
+            order, "approval_given", reason, base_url, decided_by=actor.user_id, directory=directory
+        )
     ]
     if after.level != level:
-        await record(
-            order_id,
-            organisation,
-            EventKind.LEVEL_REACHED,
-            f"Level {level} is approved; level {after.level} is waiting.",
-        )
         emails += await email_approvers(
-            {**order, "current_level": after.level}, after, "pending", base_url
+            {**order, "current_level": after.level}, after, "pending", base_url, directory
         )
     return emails
 

@@ -35,7 +35,7 @@ from portal.approvals.rules import (
 from portal.db import write_transaction
 from portal.jobs import wake_delivery
 from portal.orders.tables import Order
-from portal.orders.timeline import EventKind, record
+from portal.orders.timeline import Entry, EventKind, record, record_all
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,15 +113,17 @@ async def evaluate_order(order_id: UUID, base_url: str) -> Outcome | None:
             for step in steps
         ]
         if state.state is State.APPROVED:
-            await record(
+            await record_all(
                 order_id,
                 order["organisation"],
-                EventKind.EVALUATED,
-                "No approval policy applies to this order.",
-                data={"policies": policies},
-            )
-            await record(
-                order_id, order["organisation"], EventKind.APPROVED, "Approved: no approval needed."
+                [
+                    Entry(
+                        EventKind.EVALUATED,
+                        "No approval policy applies to this order.",
+                        data={"policies": policies},
+                    ),
+                    Entry(EventKind.APPROVED, "Approved: no approval needed."),
+                ],
             )
             emails = [await email_requester(order, "approved", "No approval was needed.", base_url)]
         else:
@@ -132,7 +134,7 @@ async def evaluate_order(order_id: UUID, base_url: str) -> Outcome | None:
                 describe_steps(steps) + _nobody_note(state),
                 data={"policies": policies},
             )
-            emails = await email_approvers(order, state, "pending", base_url)
+            emails = await email_approvers(order, state, "pending", base_url, directory)
     wake_delivery(emails)
     return Outcome(state.state.value, tuple(emails))
 

@@ -11,7 +11,7 @@ longer counts and a level that is left with nobody falls to the admins.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -56,6 +56,8 @@ class Directory:
     # The organisation's rule "each level needs a different person": whoever approved a level
     # of an order may not decide its later levels.
     distinct_levels: bool = False
+    # The active people's (email, full name), for what the engine writes to them.
+    contacts: Mapping[UUID, tuple[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
