@@ -21,20 +21,14 @@ from portal.approvals.directory import load_directory
 from portal.approvals.progress import revision_decisions, steps_of
 from portal.approvals.rules import Decision, Directory, waiting_deciders
 from portal.approvals.tables import ApprovalEligibility
-from portal.db import engine
+from portal.db import engine, insert_many
 from portal.orders.tables import Order, OrderDecision
 
 TABLE = ApprovalEligibility._meta.tablename
-# Rows per INSERT: 7 parameters each stays far below SQLite's 32,766 bound variables.
-BATCH = 1000
 
 _DELETE_FOR_ORDER = f'DELETE FROM "{TABLE}" WHERE "order" = {{}}'  # noqa: S608
 _DELETE_FOR_ORGANISATION = f'DELETE FROM "{TABLE}" WHERE "organisation" = {{}}'  # noqa: S608
-_INSERT = (
-    f'INSERT INTO "{TABLE}" '  # noqa: S608
-    '("id", "order", "organisation", "revision", "level", "approver", "submitted_at") VALUES '
-)
-_ROW = "({}, {}, {}, {}, {}, {}, {})"
+COLUMNS = ("id", "order", "organisation", "revision", "level", "approver", "submitted_at")
 
 Row = tuple[UUID, UUID, UUID, int, int, UUID, datetime | None]
 
@@ -58,15 +52,7 @@ def rows_for(order: Mapping[str, Any], level: int | None, deciders: Iterable[UUI
 
 
 async def insert_rows(rows: Sequence[Row]) -> None:
-    """Many rows in few statements (precompiled text, bound values)."""
-    for start in range(0, len(rows), BATCH):
-        batch = rows[start : start + BATCH]
-        await engine().run_querystring(
-            QueryString(
-                _INSERT + ", ".join([_ROW] * len(batch)),
-                *(value for row in batch for value in row),
-            )
-        )
+    await insert_many(ApprovalEligibility, COLUMNS, rows)
 
 
 async def write_for_order(

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
+
+from piccolo.utils.encoding import dump_json
 
 from portal.activity.log import (
     RequestOrigin,
@@ -17,6 +19,7 @@ from portal.activity.log import (
     activity_event,
     log_events,
 )
+from portal.db import insert_many
 from portal.orders.tables import OrderEvent
 
 
@@ -98,20 +101,23 @@ async def record_all(order_id: UUID, organisation_id: UUID, entries: Sequence[En
     so that both keep the order they happened in."""
     start = datetime.now(UTC)
     times = [start + timedelta(microseconds=n) for n in range(len(entries))]
-    await OrderEvent.insert(
-        *(
-            OrderEvent(
-                order=order_id,
-                organisation=organisation_id,
-                actor=entry.actor_id,
-                kind=entry.kind.value,
-                message=entry.message[:2000],
-                data=dict(entry.data or {}),
-                occurred_at=at,
+    await insert_many(
+        OrderEvent,
+        ("id", "order", "organisation", "actor", "kind", "message", "data", "occurred_at"),
+        [
+            (
+                uuid4(),
+                order_id,
+                organisation_id,
+                entry.actor_id,
+                entry.kind.value,
+                entry.message[:2000],
+                dump_json(dict(entry.data or {})),
+                at,
             )
             for entry, at in zip(entries, times, strict=True)
-        )
-    ).run()
+        ],
+    )
     await log_events(
         [
             activity_event(
