@@ -64,12 +64,19 @@ def write_transaction() -> AbstractAsyncContextManager[Any]:
 async def lock_organisation(organisation_id: object) -> None:
     """Serialise changes that check organisation-wide rules (such as "at least one active
     admin"). Call inside write_transaction(): PostgreSQL locks the organisation's row; SQLite's
-    IMMEDIATE transaction already holds the only write lock."""
+    IMMEDIATE transaction already holds the only write lock.
+
+    FOR NO KEY UPDATE, not FOR UPDATE: it excludes the other callers all the same, but not the
+    KEY SHARE lock every insert of a row referencing the organisation takes. An engine step
+    holding an order and inserting its timeline would otherwise deadlock with a change that
+    holds the organisation and then waits for that order (eligibility.refresh_for_organisation).
+    """
     db = _inside_a_transaction("lock_organisation")
     if isinstance(db, PostgresEngine):
         await db.run_querystring(
             QueryString(
-                'SELECT "id" FROM "organisation" WHERE "id" = {} FOR UPDATE', organisation_id
+                'SELECT "id" FROM "organisation" WHERE "id" = {} FOR NO KEY UPDATE',
+                organisation_id,
             )
         )
 

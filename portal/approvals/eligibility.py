@@ -21,7 +21,7 @@ from portal.approvals.directory import load_directory
 from portal.approvals.progress import revision_decisions, steps_of
 from portal.approvals.rules import Decision, Directory, waiting_deciders
 from portal.approvals.tables import ApprovalEligibility
-from portal.db import engine, insert_many
+from portal.db import engine, for_update, insert_many, lock_organisation
 from portal.orders.tables import Order, OrderDecision
 
 TABLE = ApprovalEligibility._meta.tablename
@@ -84,26 +84,35 @@ async def clear_for_order(order_id: UUID) -> None:
     await engine().run_querystring(QueryString(_DELETE_FOR_ORDER, order_id))
 
 
-async def refresh_for_organisation(
-    organisation_id: UUID, directory: Directory | None = None
-) -> None:
+async def refresh_for_organisation(organisation_id: UUID) -> None:
     """Call in the transaction that changed who may decide across the organisation (a person
-    deactivated or reactivated, a tier changed, the different-person rule): every waiting
-    order's rows are worked out again."""
-    orders = await Order.select(
-        Order.id,
-        Order.organisation,
-        Order.requester,
-        Order.revision,
-        Order.snapshot,
-        Order.current_level,
-        Order.escalated,
-        Order.submitted_at,
-    ).where((Order.organisation == organisation_id) & (Order.status == "pending_approval"))
+    deactivated, reactivated or added, a tier changed, the different-person rule), after the
+    change: every waiting order's rows are worked out again."""
+    # Serialised with the other organisation-wide changes, and holding every order an
+    # evaluation or a decision could be writing the rows of meanwhile: those finish first
+    # and are read as they committed; those that start later read the people as changed.
+    await lock_organisation(organisation_id)
+    held = await for_update(
+        Order.select(
+            Order.id,
+            Order.organisation,
+            Order.requester,
+            Order.status,
+            Order.revision,
+            Order.snapshot,
+            Order.current_level,
+            Order.escalated,
+            Order.submitted_at,
+        ).where(
+            (Order.organisation == organisation_id)
+            & Order.status.is_in(["submitted", "pending_approval"])
+        )
+    )
+    orders = [order for order in held if order["status"] == "pending_approval"]
     await engine().run_querystring(QueryString(_DELETE_FOR_ORGANISATION, organisation_id))
     if not orders:
         return
-    directory = directory or await load_directory(organisation_id)
+    directory = await load_directory(organisation_id)
     decisions = await waiting_decisions(organisation_id)
     rows: list[Row] = []
     for order in orders:

@@ -100,6 +100,7 @@ async def hand_over_after_deactivation(
     """Call in the transaction that deactivates `user_id`: the queues lose them. Orders whose
     waiting level named them and now has no active named approver fall to the admins: tell
     the admins. Returns the emails queued, for the caller to wake after its commit."""
+    await refresh_for_organisation(organisation_id)  # holds the waiting orders from here
     rows = await engine().run_querystring(
         QueryString(
             ORDER_QUERY + ' WHERE o."organisation" = {} AND o."status" = {}',
@@ -108,7 +109,6 @@ async def hand_over_after_deactivation(
         )
     )
     directory = await load_directory(organisation_id)
-    await refresh_for_organisation(organisation_id, directory)
     emails: list[UUID] = []
     for order in rows:
         waiting = [

@@ -6,6 +6,7 @@ reactivations, tier changes, the different-person rule, cancellations and resets
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib
 import random
@@ -37,6 +38,7 @@ from tests.conftest import BASE_URL, Member, Tenant
 from tests.integration.orders_support import (
     add_person,
     add_policy,
+    place,
     place_and_evaluate,
     principal_of,
     status_of,
@@ -274,3 +276,25 @@ async def test_the_migration_fills_the_table_for_the_orders_already_waiting(
     await ApprovalEligibility.delete(force=True)
     await importlib.import_module(MIGRATION).fill_for_waiting_orders()
     assert await assert_queues_hold(acme, people) == expected
+
+
+async def test_changes_of_people_racing_evaluations_and_decisions_leave_the_table_true(
+    acme: Tenant,
+) -> None:
+    finance = await add_person(acme, "Finance", Tier.MANAGER)
+    second = await add_person(acme, "Second Admin")
+    await add_policy(acme, "Finance check", "50.00", users=[finance.id])
+    decided = [await place_and_evaluate(acme.manager, "100.00") for _ in range(3)]
+    submitted = [await place(acme.manager, "100.00") for _ in range(4)]
+    outcomes = await asyncio.gather(
+        *(evaluate_order(order_id, BASE_URL) for order_id in submitted),
+        *(decide(finance.actor, order_id, True, base_url=BASE_URL) for order_id in decided[:2]),
+        deactivate(acme.admin.actor, finance.id, BASE_URL),
+        save_distinct_levels(acme.admin.actor, True),
+        return_exceptions=True,
+    )
+    # A decision after the deactivation is refused; nothing else may fail.
+    failed = [o for o in outcomes if isinstance(o, BaseException)]
+    assert all(isinstance(o, DecisionRefused) and o.status == 403 for o in failed), failed
+    await assert_queues_hold(acme, [acme.admin, second, acme.manager, finance])
+    assert not await queued_for(finance)
