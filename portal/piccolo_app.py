@@ -3,7 +3,7 @@
 from piccolo.conf.apps import AppConfig
 
 from portal.activity.tables import ActivityEvent
-from portal.approvals.tables import ApprovalPolicy
+from portal.approvals.tables import ApprovalEligibility, ApprovalPolicy
 from portal.auth.tables import UserSession
 from portal.costcentres.tables import CostCentre
 from portal.invitations.tables import Invitation, InvitationBatch, InvitationBatchRow
@@ -40,6 +40,7 @@ TABLES = [
     Order,
     OrderDecision,
     OrderEvent,
+    ApprovalEligibility,
 ]
 
 APP_CONFIG = AppConfig(

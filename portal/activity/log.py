@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
+
+from piccolo.utils.encoding import dump_json
 
 from portal.activity.tables import ActivityEvent
+from portal.db import insert_many
+
+EVENT_COLUMNS = (
+    "id",
+    "organisation",
+    "actor",
+    "subject",
+    "subject_kind",
+    "subject_ref",
+    "action",
+    "occurred_at",
+    "ip",
+    "user_agent",
+    "method",
+    "reason",
+    "data",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,20 +81,56 @@ async def log_action(
 ) -> None:
     """`subject_id` is the person the event concerns; `about` the thing it is about, which
     is that person unless said otherwise."""
+    await log_events(
+        [
+            activity_event(
+                action,
+                organisation_id=organisation_id,
+                actor_id=actor_id,
+                subject_id=subject_id,
+                about=about,
+                origin=origin,
+                method=method,
+                reason=reason,
+                data=data,
+            )
+        ]
+    )
+
+
+async def log_events(events: Sequence[Sequence[Any]]) -> None:
+    """Several events of one change in one statement (rows from `activity_event`)."""
+    await insert_many(ActivityEvent, EVENT_COLUMNS, events)
+
+
+def activity_event(
+    action: str,
+    *,
+    organisation_id: UUID | None,
+    actor_id: UUID | None = None,
+    subject_id: UUID | None = None,
+    about: Subject | None = None,
+    origin: RequestOrigin = RequestOrigin(),
+    method: str = "",
+    reason: str = "",
+    data: Mapping[str, Any] | None = None,
+    occurred_at: datetime | None = None,
+) -> tuple[Any, ...]:
+    """One event's row (EVENT_COLUMNS), as `log_action` writes it."""
     if about is None and subject_id is not None:
         about = Subject(SubjectKind.USER, subject_id)
-    await ActivityEvent.insert(
-        ActivityEvent(
-            organisation=organisation_id,
-            actor=actor_id,
-            subject=subject_id,
-            subject_kind=about.kind.value if about else "",
-            subject_ref=about.id if about else None,
-            action=action,
-            ip=origin.ip[:45],
-            user_agent=origin.user_agent[:400],
-            method=method,
-            reason=reason,
-            data=dict(data or {}),
-        )
-    ).run()
+    return (
+        uuid4(),
+        organisation_id,
+        actor_id,
+        subject_id,
+        about.kind.value if about else "",
+        about.id if about else None,
+        action,
+        occurred_at or datetime.now(UTC),
+        origin.ip[:45],
+        origin.user_agent[:400],
+        method,
+        reason,
+        dump_json(dict(data or {})),
+    )

@@ -14,7 +14,7 @@ from litestar.params import FromPath, JSONBody
 
 from portal.activity.log import Actor
 from portal.approvals.bulk import approve_each
-from portal.approvals.engine import decide
+from portal.approvals.decisions import decide
 from portal.approvals.handlers import MAX_BULK
 from portal.approvals.policies import (
     PolicyError,

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from portal.activity.log import Actor
-from portal.approvals.engine import DecisionRefused, Outcome, decide
+from portal.approvals.decisions import DecisionRefused, decide
+from portal.approvals.engine import Outcome
 
 
 @dataclass(frozen=True, slots=True)

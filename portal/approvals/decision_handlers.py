@@ -12,7 +12,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from portal.activity.log import Actor
-from portal.approvals.engine import DecisionRefused, decide
+from portal.approvals.decisions import DecisionRefused, decide
 from portal.approvals.queue import queue_of
 from portal.context import base_url
 from portal.forms import parse_count

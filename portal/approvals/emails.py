@@ -7,11 +7,10 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
-from portal.approvals.rules import Progress
+from portal.approvals.rules import Directory, Progress
 from portal.mail.outbox import queue_email
 from portal.mail.render import render_email
 from portal.money import format_money
-from portal.users.tables import User
 
 APPROVER_EMAILS = {
     "pending": ("Order {number} is waiting for your approval", "is waiting for your approval"),
@@ -53,32 +52,31 @@ def _link(order: Mapping[str, Any], base_url: str) -> str:
 
 
 async def email_approvers(
-    order: Mapping[str, Any], state: Progress, kind: str, base_url: str
+    order: Mapping[str, Any], state: Progress, kind: str, base_url: str, directory: Directory
 ) -> list[UUID]:
-    """Queue one email per active decider of the waiting level; returns their ids."""
-    if not state.deciders:
-        return []
+    """Queue one email per active decider of the waiting level (their addresses from the
+    directory the step already read); returns their ids."""
     subject, sentence = APPROVER_EMAILS[kind]
-    people = await User.select(User.id, User.email, User.full_name).where(
-        User.id.is_in(sorted(state.deciders)) & (User.status == "active")
-    )
     emails = []
-    for person in people:
+    for person_id in sorted(state.deciders):
+        if person_id not in directory.contacts:
+            continue
+        address, full_name = directory.contacts[person_id]
         email = render_email(
             "order_notice",
             subject.format(number=order["number"]),
-            full_name=person["full_name"],
+            full_name=full_name,
             sentence=f"Order {order['number']} in {order['organisation_name']} {sentence}.",
             details=_details(order),
             reason="",
             link=_link(order, base_url),
         )
-        key = f"order-{kind}:{order['id']}:{order['revision']}:{state.level}:{person['id']}"
+        key = f"order-{kind}:{order['id']}:{order['revision']}:{state.level}:{person_id}"
         email_id = await queue_email(
             organisation_id=order["organisation"],
             event_key=key,
             kind=f"order_{kind}",
-            to_address=person["email"],
+            to_address=address,
             email=email,
         )
         if email_id is not None:
@@ -92,12 +90,14 @@ async def email_requester(
     reason: str,
     base_url: str,
     decided_by: UUID | None = None,
+    directory: Directory | None = None,
 ) -> UUID:
+    """`directory`: the one the decision read, which names who decided."""
     subject, sentence = REQUESTER_EMAILS[kind]
     details = _details(order)
     if decided_by is not None:
-        who = await User.select(User.full_name).where(User.id == decided_by).first()
-        details.append(("Decided by", who["full_name"] if who else "—"))
+        known = directory.contacts.get(decided_by) if directory else None
+        details.append(("Decided by", known[1] if known else "—"))
     email = render_email(
         "order_notice",
         subject.format(number=order["number"]),

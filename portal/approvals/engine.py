@@ -1,4 +1,5 @@
-"""The approval engine: evaluating a submitted order, and recording a decision.
+"""The approval engine: evaluating a submitted order (here) and recording a decision
+(`decisions`).
 
 Each runs in one transaction holding the order: its row locked on PostgreSQL, the write lock
 held on SQLite. Each moves the order only from the state it checked, and a unique index takes
@@ -10,52 +11,31 @@ or the sweep runs it again. The emails a step queued are woken only after its co
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from portal.activity.log import Actor
 from portal.approvals.directory import load_directory
+from portal.approvals.eligibility import write_for_order
 from portal.approvals.emails import email_approvers, email_requester
 from portal.approvals.policies import active_rules
-from portal.approvals.progress import (
-    facts_of,
-    level_timers,
-    locked_order,
-    revision_decisions,
-    steps_of,
-)
+from portal.approvals.progress import facts_of, level_timers, locked_order
 from portal.approvals.rules import (
-    Decision,
     Progress,
     State,
     Step,
     applies,
-    counts_for,
-    earlier_approvers,
     evaluate,
     progress,
     step_to_json,
+    waiting_deciders,
 )
-from portal.db import UNIQUE_VIOLATIONS, write_transaction
-from portal.errors import Refusal
+from portal.db import write_transaction
 from portal.jobs import wake_delivery
-from portal.orders.states import status_label
-from portal.orders.tables import Order, OrderDecision
-from portal.orders.timeline import EventKind, record
-from portal.text import CONTROL_MESSAGE, has_control_characters
-
-MAX_REASON = 1000
-
-
-class DecisionRefused(Refusal):
-    """A decision that cannot be taken; nothing was changed. `status` is the HTTP answer."""
-
-    def __init__(self, status: int, message: str, field: str | None = None) -> None:
-        super().__init__(message, {field: message} if field else None, status)
-        self.field = field
+from portal.orders.tables import Order
+from portal.orders.timeline import Entry, EventKind, record, record_all
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +79,9 @@ async def evaluate_order(order_id: UUID, base_url: str) -> Outcome | None:
         facts = facts_of(order)
         rules = [rule for rule in await active_rules(order["organisation"]) if applies(rule, facts)]
         directory = await load_directory(
-            order["organisation"], {role for rule in rules for role in rule.approver_roles}
+            order["organisation"],
+            {role for rule in rules for role in rule.approver_roles},
+            order["distinct_levels"],
         )
         steps = evaluate(rules, facts, directory)
         state = progress(steps, (), order["requester"], directory)
@@ -123,20 +105,25 @@ async def evaluate_order(order_id: UUID, base_url: str) -> Outcome | None:
             & (Order.status == "submitted")
             & (Order.revision == order["revision"])
         )
+        if state.level is not None:
+            deciders = waiting_deciders(steps, state.level, order["requester"], directory)
+            await write_for_order(order, state.level, deciders, had_rows=False)
         policies = [
             {"id": str(step.policy_id), "name": step.policy_name, "level": step.level}
             for step in steps
         ]
         if state.state is State.APPROVED:
-            await record(
+            await record_all(
                 order_id,
                 order["organisation"],
-                EventKind.EVALUATED,
-                "No approval policy applies to this order.",
-                data={"policies": policies},
-            )
-            await record(
-                order_id, order["organisation"], EventKind.APPROVED, "Approved: no approval needed."
+                [
+                    Entry(
+                        EventKind.EVALUATED,
+                        "No approval policy applies to this order.",
+                        data={"policies": policies},
+                    ),
+                    Entry(EventKind.APPROVED, "Approved: no approval needed."),
+                ],
             )
             emails = [await email_requester(order, "approved", "No approval was needed.", base_url)]
         else:
@@ -147,18 +134,9 @@ async def evaluate_order(order_id: UUID, base_url: str) -> Outcome | None:
                 describe_steps(steps) + _nobody_note(state),
                 data={"policies": policies},
             )
-            emails = await email_approvers(order, state, "pending", base_url)
+            emails = await email_approvers(order, state, "pending", base_url, directory)
     wake_delivery(emails)
     return Outcome(state.state.value, tuple(emails))
-
-
-def _other_level(asked: int, waiting: int) -> str:
-    if asked < waiting:
-        return (
-            f"Level {asked} of this order is already decided; level {waiting} waits now. "
-            "Nothing was recorded: open the order to decide that level."
-        )
-    return f"Level {asked} is not waiting yet: the order waits on level {waiting}."
 
 
 def _nobody_note(state: Progress) -> str:
@@ -168,207 +146,3 @@ def _nobody_note(state: Progress) -> str:
             " or another admin."
         )
     return ""
-
-
-# --- decisions -------------------------------------------------------------------------------
-
-
-async def decide(
-    actor: Actor,
-    order_id: UUID,
-    approve: bool,
-    reason: str = "",
-    revision: int | None = None,
-    level: int | None = None,
-    *,
-    base_url: str,
-) -> Outcome:
-    """One approver's approval or rejection of the level that is waiting. The emails it
-    queued are woken after the commit.
-
-    `level` is the level the approver saw waiting (pages and the API always send it): a
-    repeated request, a client's retry or a double click then finds its level decided and is
-    refused, instead of deciding the next level, which its approver never saw."""
-    level_asked = level
-    reason = reason.strip()
-    if not approve and not reason:
-        raise DecisionRefused(
-            422, "Give a reason for the rejection; the requester will see it.", "reason"
-        )
-    if len(reason) > MAX_REASON:
-        raise DecisionRefused(422, f"Use at most {MAX_REASON} characters.", "reason")
-    if has_control_characters(reason, multiline=True):
-        raise DecisionRefused(422, CONTROL_MESSAGE, "reason")
-    async with write_transaction():
-        order = await locked_order(order_id, actor.organisation_id)
-        if order is None:
-            raise DecisionRefused(404, "No such order.")
-        if order["status"] != "pending_approval":
-            raise DecisionRefused(
-                409,
-                "This order is no longer waiting for approval: "
-                f"it is {status_label(order['status'])}.",
-            )
-        if revision is not None and revision != order["revision"]:
-            raise DecisionRefused(
-                409, "The order was changed after you opened it. Review it again, then decide."
-            )
-        steps = steps_of(order)
-        decisions = await revision_decisions(order_id, order["revision"])
-        directory = await load_directory(order["organisation"])
-        before = progress(
-            steps,
-            decisions,
-            order["requester"],
-            directory,
-            order["escalated"],
-            order["current_level"],
-        )
-        level = before.level
-        assert level is not None  # pending orders wait on a level
-        if level_asked is not None and level_asked != level:
-            raise DecisionRefused(409, _other_level(level_asked, level))
-        if any(d.approver == actor.user_id and d.level == level for d in decisions):
-            raise DecisionRefused(409, "You have already decided on this level of the order.")
-        if actor.user_id not in before.deciders:
-            if directory.distinct_levels and actor.user_id in earlier_approvers(decisions, level):
-                raise DecisionRefused(
-                    403,
-                    "Each level of an order needs a different person: "
-                    "you approved an earlier level.",
-                )
-            if actor.user_id == order["requester"]:
-                raise DecisionRefused(403, "You cannot approve or reject your own order.")
-            raise DecisionRefused(403, "You are not an approver of this order's current level.")
-        steps_counted = counts_for(
-            steps,
-            level,
-            actor.user_id,
-            order["requester"],
-            directory,
-            order["escalated"],
-            decisions,
-        )
-        try:
-            await OrderDecision.insert(
-                OrderDecision(
-                    order=order_id,
-                    organisation=order["organisation"],
-                    revision=order["revision"],
-                    level=level,
-                    approver=actor.user_id,
-                    approve=approve,
-                    counts_for=json.dumps(sorted(str(step) for step in steps_counted)),
-                    reason=reason,
-                )
-            ).run()
-        except UNIQUE_VIOLATIONS:
-            raise DecisionRefused(
-                409, "You have already decided on this level of the order."
-            ) from None
-        decision = Decision(actor.user_id, level, approve, steps_counted)
-        after = progress(
-            steps,
-            [*decisions, decision],
-            order["requester"],
-            directory,
-            order["escalated"],
-            level,
-        )
-        emails = await _settle(
-            actor, order, level, (before, after), reason, steps_counted, base_url
-        )
-    wake_delivery(emails)
-    return Outcome(after.state.value, tuple(emails), order["number"], after.level)
-
-
-async def _settle(
-    actor: Actor,
-    order: Mapping[str, Any],
-    level: int,
-    moves: tuple[Progress, Progress],
-    reason: str,
-    counted: frozenset[UUID],
-    base_url: str,
-) -> list[UUID]:
-    before, after = moves
-    order_id, organisation = order["id"], order["organisation"]
-    now = datetime.now(UTC)
-    changes: dict[Any, Any] = {Order.status: after.state.value, Order.updated_at: now}
-    if after.state is State.PENDING:
-        if after.level != level:
-            changes |= {Order.current_level: after.level, **level_timers(order, now)}
-    else:
-        changes |= {
-            Order.decided_at: now,
-            Order.current_level: None,
-            Order.remind_at: None,
-            Order.escalate_at: None,
-        }
-    if after.state is State.REJECTED:
-        changes[Order.rejection_reason] = reason
-    updated = await (
-        Order.update(changes)
-        .where(
-            (Order.id == order_id)
-            & (Order.status == "pending_approval")
-            & (Order.revision == order["revision"])
-            & (Order.current_level == level)
-        )
-        .returning(Order.id)
-    )
-    if not updated:
-        # The lock makes this unreachable; if it ever happens, the decision must not stand alone.
-        raise RuntimeError(f"order {order_id} moved under a held lock")
-    origin = actor.origin
-    if after.state is State.REJECTED:
-        await record(
-            order_id,
-            organisation,
-            EventKind.REJECTED,
-            f"Rejected at level {level}. Reason: {reason}",
-            actor_id=actor.user_id,
-            origin=origin,
-            data={"level": level, "reason": reason},
-        )
-        return [
-            await email_requester(order, "rejected", reason, base_url, decided_by=actor.user_id)
-        ]
-    tally = _tally(before, counted)
-    await record(
-        order_id,
-        organisation,
-        EventKind.APPROVAL_GIVEN,
-        f"Approved level {level}.{tally}" + (f" Note: {reason}" if reason else ""),
-        actor_id=actor.user_id,
-        origin=origin,
-        data={"level": level, "reason": reason} if reason else {"level": level},
-    )
-    if after.state is State.APPROVED:
-        await record(order_id, organisation, EventKind.APPROVED, "Every level is approved.")
-        return [
-            await email_requester(order, "approved", reason, base_url, decided_by=actor.user_id)
-        ]
-    emails = [
-        await email_requester(order, "approval_given", reason, base_url, decided_by=actor.user_id)
-    ]
-    if after.level != level:
-        await record(
-            order_id,
-            organisation,
-            EventKind.LEVEL_REACHED,
-            f"Level {level} is approved; level {after.level} is waiting.",
-        )
-        emails += await email_approvers(
-            {**order, "current_level": after.level}, after, "pending", base_url
-        )
-    return emails
-
-
-def _tally(before: Progress, counted: frozenset[UUID]) -> str:
-    """Each step of the level with this approval: "Finance check: 1 of 2." """
-    parts = [
-        f" {step.policy_name}: {count + (step.policy_id in counted)} of {needed}."
-        for step, count, needed in before.tallies
-    ]
-    return "".join(parts)

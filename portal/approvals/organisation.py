@@ -9,6 +9,7 @@ from uuid import UUID
 
 from portal.activity.log import Actor, Subject, SubjectKind, log_action
 from portal.approvals.directory import distinct_levels_of
+from portal.approvals.eligibility import refresh_for_organisation
 from portal.approvals.policies import whole_number
 from portal.db import write_transaction
 from portal.organisations.tables import Organisation
@@ -69,7 +70,7 @@ async def save_timing(actor: Actor, reminder_hours: int, escalation_hours: int) 
 
 async def save_distinct_levels(actor: Actor, distinct: bool) -> None:
     """Whether each level of an order needs a different person. Applies to every decision
-    from now on, waiting orders included: who may decide is always worked out afresh."""
+    from now on, waiting orders included: their queues are worked out again."""
     async with write_transaction():
         before = await distinct_levels_of(actor.organisation_id)
         if before == distinct:
@@ -77,6 +78,7 @@ async def save_distinct_levels(actor: Actor, distinct: bool) -> None:
         await Organisation.update({Organisation.approval_distinct_levels: distinct}).where(
             Organisation.id == actor.organisation_id
         )
+        await refresh_for_organisation(actor.organisation_id)
         await log_action(
             "organisation.approval_levels_changed",
             organisation_id=actor.organisation_id,

@@ -12,6 +12,8 @@ from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
+from piccolo.querystring import QueryString
+
 from portal.approvals.directory import load_directory
 from portal.approvals.policies import json_list
 from portal.approvals.rules import (
@@ -23,10 +25,32 @@ from portal.approvals.rules import (
     progress,
     snapshot_steps,
 )
-from portal.db import for_update
+from portal.db import engine, row_lock_clause
 from portal.orders.tables import Order, OrderDecision
+from portal.organisations.tables import Organisation
+from portal.users.tables import User
 
-ORDER_COLUMNS = (
+
+def _order_query() -> str:
+    """The order as the engine reads it, with its organisation's approval settings and its
+    requester's name and address: SQL text built once from the table definitions (every
+    evaluation, decision and reminder reads it), values bound. Callers add the WHERE."""
+    order, organisation, user = (
+        Order._meta.tablename,
+        Organisation._meta.tablename,
+        User._meta.tablename,
+    )
+    own = [f'o."{c._meta.db_column_name}"' for c in _ORDER_FIELDS]
+    joined = [f'g."{c._meta.db_column_name}" AS "{alias}"' for alias, c in _SETTINGS.items()]
+    joined += [f'r."{c._meta.db_column_name}" AS "{alias}"' for alias, c in _REQUESTER.items()]
+    return (
+        f'SELECT {", ".join(own + joined)} FROM "{order}" o '  # noqa: S608
+        f'JOIN "{organisation}" g ON g."id" = o."organisation" '
+        f'JOIN "{user}" r ON r."id" = o."requester"'
+    )
+
+
+_ORDER_FIELDS = (
     Order.id,
     Order.organisation,
     Order.number,
@@ -44,12 +68,18 @@ ORDER_COLUMNS = (
     Order.escalated,
     Order.remind_at,
     Order.escalate_at,
-    Order.organisation.name.as_alias("organisation_name"),
-    Order.organisation.approval_reminder_hours.as_alias("reminder_hours"),
-    Order.organisation.approval_escalation_hours.as_alias("escalation_hours"),
-    Order.requester.full_name.as_alias("requester_name"),
-    Order.requester.email.as_alias("requester_email"),
+    Order.submitted_at,
 )
+_SETTINGS = {
+    "organisation_name": Organisation.name,
+    "reminder_hours": Organisation.approval_reminder_hours,
+    "escalation_hours": Organisation.approval_escalation_hours,
+    "distinct_levels": Organisation.approval_distinct_levels,
+}
+_REQUESTER = {"requester_name": User.full_name, "requester_email": User.email}
+ORDER_QUERY = _order_query()
+_LOCKED_ORDER = ORDER_QUERY + ' WHERE o."id" = {}'
+_LOCKED_ORGANISATION_ORDER = _LOCKED_ORDER + ' AND o."organisation" = {}'
 
 
 def steps_of(order: Mapping[str, Any]) -> tuple[Step, ...]:
@@ -70,11 +100,13 @@ async def locked_order(
     order_id: UUID, organisation_id: UUID | None = None
 ) -> dict[str, Any] | None:
     """Call inside write_transaction(): the order, held until the transaction ends."""
-    query = Order.select(*ORDER_COLUMNS).where(Order.id == order_id)
-    if organisation_id is not None:
-        query = query.where(Order.organisation == organisation_id)
-    row: dict[str, Any] | None = await for_update(query).first()
-    return row
+    lock = row_lock_clause("o")
+    if organisation_id is None:
+        query = QueryString(_LOCKED_ORDER + lock, order_id)
+    else:
+        query = QueryString(_LOCKED_ORGANISATION_ORDER + lock, order_id, organisation_id)
+    rows = await engine().run_querystring(query)
+    return dict(rows[0]) if rows else None
 
 
 async def revision_decisions(order_id: UUID, revision: int) -> list[Decision]:
@@ -99,7 +131,9 @@ async def current_progress(
     """Where a pending order stands now: its snapshot, its revision's decisions, and the
     organisation's people as they are now."""
     decisions = await revision_decisions(order["id"], order["revision"])
-    directory = directory or await load_directory(order["organisation"])
+    directory = directory or await load_directory(
+        order["organisation"], distinct_levels=order["distinct_levels"]
+    )
     return progress(
         steps_of(order),
         decisions,

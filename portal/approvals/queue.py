@@ -1,8 +1,8 @@
 """The approver's queue: the orders waiting at a level this principal may decide now.
 
-The organisation's waiting orders are read with the filters applied in SQL (one index
-covers them); who may decide is worked out from each order's snapshot and the organisation
-as it is now, by the same rules the engine applies when the decision is made.
+Who may decide each waiting order is kept in `approval_eligibility` (see `eligibility`), in
+the transactions that change it; the queue, its count and the dashboard's widget are one
+indexed query over it, with the filters applied in SQL.
 """
 
 from __future__ import annotations
@@ -11,19 +11,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from piccolo.columns.combination import Or, Where, WhereRaw
+from piccolo.querystring import QueryString
 
-from portal.approvals.directory import load_directory
-from portal.approvals.progress import steps_of
-from portal.approvals.rules import Decision, earlier_approvers, eligible
-from portal.orders.queries import ROW_COLUMNS, OrderRow, row_of
-from portal.orders.tables import Order, OrderDecision
+from portal.approvals.tables import ApprovalEligibility
+from portal.db import engine
+from portal.orders.queries import OrderRow, row_of
+from portal.orders.tables import Order
 from portal.orders.validation import parse_money
-from portal.permissions.model import Tier
 from portal.permissions.principal import Principal
+from portal.users.tables import User
 
 MAX_AGE_DAYS = 3650
 
@@ -80,110 +80,92 @@ def parse_filters(params: Mapping[str, str]) -> tuple[QueueFilters, dict[str, st
     return QueueFilters(**values), errors
 
 
+_ELIGIBILITY = ApprovalEligibility._meta.tablename
+_ORDER_JOIN = f' JOIN "{Order._meta.tablename}" o ON o."id" = e."order"'
+_COLUMNS = (
+    'o."id"',
+    'o."number"',
+    'o."kind"',
+    'o."description"',
+    'o."quantity"',
+    'o."estimated_cost"',
+    'o."currency"',
+    'o."cost_centre"',
+    'o."status"',
+    'r."id" AS "requester_id"',
+    'r."full_name" AS "requester_name"',
+    'o."created_at"',
+    'o."submitted_at"',
+    'o."notes"',
+    'o."level_started_at"',
+    'o."escalated"',
+    'e."level"',
+    'e."revision"',
+)
+_FILTERS = {
+    "min_amount": 'o."estimated_cost" >= {}',
+    "max_amount": 'o."estimated_cost" <= {}',
+    "requester": 'o."requester" = {}',
+    "cost_centre": 'o."cost_centre" = {}',
+    "older_than_days": 'e."submitted_at" <= {}',
+}
+
+
+@lru_cache(maxsize=64)
+def _queue_query(used: tuple[str, ...]) -> str:
+    """The queue's SQL text for the filters in use, built from the table definitions; every
+    value is a bound parameter. The count is a subquery of the same statement, over the index
+    alone when nothing about the order is filtered."""
+    where = " AND ".join(
+        ['e."organisation" = {}', 'e."approver" = {}', *(_FILTERS[name] for name in used)]
+    )
+    joined = any(_FILTERS[name].startswith("o.") for name in used)
+    counted = f'"{_ELIGIBILITY}" e' + (_ORDER_JOIN if joined else "")
+    return (
+        f"SELECT {', '.join(_COLUMNS)}, "  # noqa: S608
+        f"(SELECT count(*) FROM {counted} WHERE {where}) AS total "
+        f'FROM "{_ELIGIBILITY}" e{_ORDER_JOIN} '
+        f'JOIN "{User._meta.tablename}" r ON r."id" = o."requester" '
+        f'WHERE {where} ORDER BY e."submitted_at", e."order" LIMIT {{}}'
+    )
+
+
 async def approver_queue(
     user_id: UUID,
     organisation_id: UUID,
     filters: QueueFilters = QueueFilters(),
     limit: int = 100,
-    *,
-    admin: bool = True,
 ) -> Queue:
-    """Oldest first. `total` counts every order the principal may decide, beyond `limit`.
-
-    Only an admin may decide a level that does not name them (fallback, escalation), so for
-    anyone else the database first keeps the orders whose snapshot names them: the dashboard
-    of a colleague who approves nothing costs one indexed query that finds nothing.
-    """
-    condition: Any = (Order.organisation == organisation_id) & (Order.status == "pending_approval")
-    if filters.min_amount is not None:
-        condition &= Order.estimated_cost >= filters.min_amount
-    if filters.max_amount is not None:
-        condition &= Order.estimated_cost <= filters.max_amount
-    if filters.requester is not None:
-        condition &= Order.requester == filters.requester
-    if filters.cost_centre:
-        condition &= Order.cost_centre == filters.cost_centre
-    if filters.older_than_days is not None:
-        cutoff = datetime.now(UTC) - timedelta(days=filters.older_than_days)
-        condition &= Order.submitted_at <= cutoff
-    # Own orders never reach their requester's queue.
-    condition &= Order.requester != user_id
-    if not admin:
-        condition &= WhereRaw('CAST("portal_order"."snapshot" AS TEXT) LIKE {}', f"%{user_id}%")
-    rows = (
-        await Order.select(
-            *ROW_COLUMNS,
-            Order.revision,
-            Order.snapshot,
-            Order.current_level,
-            Order.escalated,
-            Order.notes,
-            Order.level_started_at,
-        )
-        .where(condition)
-        .order_by(Order.submitted_at)
-        .order_by(Order.id)
-    )
+    """Oldest first. `total` counts every order the principal may decide, beyond `limit`:
+    one indexed query over `approval_eligibility`, whatever the number waiting."""
+    used = tuple(name for name in _FILTERS if getattr(filters, name) not in (None, ""))
+    args = [organisation_id, user_id, *(_bound_value(filters, name) for name in used)]
+    rows = await engine().run_querystring(QueryString(_queue_query(used), *args, *args, limit))
     if not rows:
         return Queue([], 0)
-    directory = await load_directory(organisation_id)
-    who: Where | Or = OrderDecision.approver == user_id
-    if directory.distinct_levels:
-        who = who | (OrderDecision.approve == True)  # noqa: E712 (a column comparison)
-    decisions = await OrderDecision.select(
-        OrderDecision.order,
-        OrderDecision.revision,
-        OrderDecision.level,
-        OrderDecision.approver,
-        OrderDecision.approve,
-    ).where(who & OrderDecision.order.is_in([row["id"] for row in rows]))
-    decided = {
-        (d["order"], d["revision"], d["level"]) for d in decisions if d["approver"] == user_id
-    }
-    # Per order and revision, the approvals given: where each level needs a different person,
-    # who approved an earlier level is out.
-    given: dict[tuple[UUID, int], list[Decision]] = {}
-    for d in decisions:
-        if d["approve"]:
-            given.setdefault((d["order"], d["revision"]), []).append(
-                Decision(d["approver"], d["level"], True)
-            )
-    items = []
-    for row in rows:
-        level = row["current_level"]
-        if (row["id"], row["revision"], level) in decided:
-            continue
-        excluded = (
-            earlier_approvers(given.get((row["id"], row["revision"]), ()), level)
-            if directory.distinct_levels
-            else frozenset()
+    items = [
+        QueueItem(
+            row_of(row),
+            row["level"],
+            row["revision"],
+            row["notes"],
+            row["level_started_at"],
+            bool(row["escalated"]),
         )
-        steps = [s for s in steps_of(row) if s.level == level]
-        if any(
-            user_id in eligible(step, row["requester_id"], directory, row["escalated"], excluded)
-            for step in steps
-        ):
-            items.append(
-                QueueItem(
-                    row_of(row),
-                    level,
-                    row["revision"],
-                    row["notes"],
-                    row["level_started_at"],
-                    row["escalated"],
-                )
-            )
-    return Queue(items[:limit], len(items))
+        for row in rows
+    ]
+    return Queue(items, int(rows[0]["total"]))
+
+
+def _bound_value(filters: QueueFilters, name: str) -> Any:
+    if name == "older_than_days":
+        assert filters.older_than_days is not None
+        return datetime.now(UTC) - timedelta(days=filters.older_than_days)
+    return getattr(filters, name)
 
 
 async def queue_of(
     principal: Principal, filters: QueueFilters = QueueFilters(), limit: int = 100
 ) -> Queue:
     """The signed-in principal's queue."""
-    return await approver_queue(
-        principal.user_id,
-        principal.organisation_id,
-        filters,
-        limit,
-        admin=principal.tier is Tier.ADMIN,
-    )
+    return await approver_queue(principal.user_id, principal.organisation_id, filters, limit)

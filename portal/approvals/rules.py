@@ -11,7 +11,7 @@ longer counts and a level that is left with nobody falls to the admins.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -56,6 +56,8 @@ class Directory:
     # The organisation's rule "each level needs a different person": whoever approved a level
     # of an order may not decide its later levels.
     distinct_levels: bool = False
+    # The active people's (email, full name), for what the engine writes to them.
+    contacts: Mapping[UUID, tuple[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +190,25 @@ def progress(
         if any(count < needed or needed == 0 for _, count, needed in tallies):
             return Progress(State.PENDING, level, frozenset(deciders - approved), tuple(tallies))
     return Progress(State.APPROVED, None, frozenset())
+
+
+def waiting_deciders(
+    steps: Sequence[Step],
+    level: int,
+    requester: UUID,
+    directory: Directory,
+    escalated: bool = False,
+    decisions: Iterable[Decision] = (),
+) -> frozenset[UUID]:
+    """Who may decide the level an order waits on, as things stand: whoever may approve one
+    of its steps now and has not decided it yet. What each person's queue holds."""
+    decisions = list(decisions)
+    excluded = earlier_approvers(decisions, level) if directory.distinct_levels else frozenset()
+    people: set[UUID] = set()
+    for step in steps:
+        if step.level == level:
+            people |= eligible(step, requester, directory, escalated, excluded)
+    return frozenset(people - {d.approver for d in decisions if d.level == level})
 
 
 def earlier_approvers(decisions: Iterable[Decision], level: int) -> frozenset[UUID]:

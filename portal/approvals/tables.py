@@ -3,7 +3,9 @@ from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from portal.orders.tables import Order
 from portal.organisations.tables import Organisation
+from portal.users.tables import User
 
 
 class ApprovalPolicy(Table, tablename="approval_policy"):
@@ -27,3 +29,20 @@ class ApprovalPolicy(Table, tablename="approval_policy"):
     updated_at = Timestamptz(default=TimestamptzNow())
 
     # Unique (organisation, name): a unique index, made in a hand-written migration.
+
+
+class ApprovalEligibility(Table, tablename="approval_eligibility"):
+    """Who may decide each waiting order now: one row per order and person, for the level and
+    revision it waits on. Rewritten in the transaction of every change that moves it (an
+    evaluation, a decision, an escalation, a change of who is active or an admin), so that a
+    queue is one indexed read. Unique (order, approver); indexed by (organisation, approver,
+    submitted_at, order), the queue's order: both made in the migration."""
+
+    id = UUID(primary_key=True)
+    order = ForeignKey(Order, on_delete=OnDelete.restrict, null=False)
+    organisation = ForeignKey(Organisation, on_delete=OnDelete.restrict, null=False)
+    revision = Integer()
+    level = Integer()
+    approver = ForeignKey(User, on_delete=OnDelete.restrict, null=False)
+    # The order's, copied: the queue's order, oldest first, straight from the index.
+    submitted_at = Timestamptz(null=True, default=None)

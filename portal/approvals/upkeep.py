@@ -9,11 +9,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from piccolo.querystring import QueryString
+
 from portal.approvals.directory import load_directory
+from portal.approvals.eligibility import refresh_for_order, refresh_for_organisation
 from portal.approvals.emails import email_approvers
 from portal.approvals.engine import Outcome
-from portal.approvals.progress import ORDER_COLUMNS, current_progress, locked_order, steps_of
-from portal.db import write_transaction
+from portal.approvals.progress import ORDER_QUERY, current_progress, locked_order, steps_of
+from portal.db import engine, write_transaction
 from portal.jobs import wake_delivery
 from portal.orders.tables import Order
 from portal.orders.timeline import EventKind, record
@@ -37,9 +40,12 @@ async def remind(order_id: UUID, base_url: str, now: datetime | None = None) -> 
         if not _due(order, "remind_at", now):
             return None
         assert order is not None
-        state = await current_progress(order)
+        directory = await load_directory(
+            order["organisation"], distinct_levels=order["distinct_levels"]
+        )
+        state = await current_progress(order, directory)
         await Order.update({Order.remind_at: None}).where(Order.id == order_id)
-        emails = await email_approvers(order, state, "reminder", base_url)
+        emails = await email_approvers(order, state, "reminder", base_url, directory)
         await record(
             order_id,
             order["organisation"],
@@ -62,8 +68,13 @@ async def escalate(order_id: UUID, base_url: str, now: datetime | None = None) -
         await Order.update({Order.escalate_at: None, Order.escalated: True}).where(
             Order.id == order_id
         )
-        state = await current_progress({**order, "escalated": True})
-        emails = await email_approvers(order, state, "escalated", base_url)
+        order = {**order, "escalated": True}
+        directory = await load_directory(
+            order["organisation"], distinct_levels=order["distinct_levels"]
+        )
+        state = await current_progress(order, directory)
+        await refresh_for_order(order, directory)
+        emails = await email_approvers(order, state, "escalated", base_url, directory)
         await record(
             order_id,
             order["organisation"],
@@ -86,11 +97,16 @@ def _due(order: Mapping[str, Any] | None, column: str, now: datetime) -> bool:
 async def hand_over_after_deactivation(
     organisation_id: UUID, user_id: UUID, base_url: str
 ) -> list[UUID]:
-    """Call in the transaction that deactivates `user_id`. Orders whose waiting level named
-    them and now has no active named approver fall to the admins: tell the admins. Returns
-    the emails queued, for the caller to wake after its commit."""
-    rows = await Order.select(*ORDER_COLUMNS).where(
-        (Order.organisation == organisation_id) & (Order.status == "pending_approval")
+    """Call in the transaction that deactivates `user_id`: the queues lose them. Orders whose
+    waiting level named them and now has no active named approver fall to the admins: tell
+    the admins. Returns the emails queued, for the caller to wake after its commit."""
+    await refresh_for_organisation(organisation_id)  # holds the waiting orders from here
+    rows = await engine().run_querystring(
+        QueryString(
+            ORDER_QUERY + ' WHERE o."organisation" = {} AND o."status" = {}',
+            organisation_id,
+            "pending_approval",
+        )
     )
     directory = await load_directory(organisation_id)
     emails: list[UUID] = []
@@ -112,7 +128,7 @@ async def hand_over_after_deactivation(
             f"Level {order['current_level']} has no active approver left; "
             "the admins may decide it.",
         )
-        emails += await email_approvers(order, state, "fallen", base_url)
+        emails += await email_approvers(order, state, "fallen", base_url, directory)
     return emails
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from portal.activity.log import RequestOrigin, log_action
+from portal.approvals.eligibility import refresh_for_organisation
 from portal.auth.password_policy import PasswordRules, password_problems
 from portal.auth.passwords import hash_password
 from portal.auth.tokens import MAX_TOKEN_LENGTH, token_hash
@@ -124,6 +125,7 @@ async def accept(link: LinkView, password: str, origin: RequestOrigin) -> Accept
             origin=origin,
             method="invitation",
         )
+        await refresh_for_organisation(organisation_id)  # a new admin may decide fallen levels
     return Accepted(link.user_id, user["session_epoch"], user["idle_timeout_minutes"] * 60)
 
 

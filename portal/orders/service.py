@@ -16,6 +16,7 @@ from uuid import UUID
 from piccolo.query.functions.aggregate import Max
 
 from portal.activity.log import Actor
+from portal.approvals.eligibility import clear_for_order
 from portal.costcentres.queries import centres_of
 from portal.costcentres.rules import choose_code
 from portal.db import for_update, lock_organisation, write_transaction
@@ -199,6 +200,8 @@ async def edit_order(principal: Principal, actor: Actor, order_id: UUID, draft: 
                 Order.submitted_at: now,
             }
         await Order.update(changes).where(Order.id == order_id)
+        if reset:
+            await clear_for_order(order_id)
         note = " Approvals were reset; the order is evaluated again." if reset else ""
         await record(
             order_id,
@@ -262,6 +265,7 @@ async def cancel_order(actor: Actor, order_id: UUID, reason: str = "") -> None:
                 Order.escalate_at: None,
             }
         ).where(Order.id == order_id)
+        await clear_for_order(order_id)
         await record(
             order_id,
             actor.organisation_id,

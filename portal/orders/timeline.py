@@ -3,14 +3,23 @@ to the organisation's activity log."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
-from portal.activity.log import RequestOrigin, Subject, SubjectKind, log_action
+from piccolo.utils.encoding import dump_json
+
+from portal.activity.log import (
+    RequestOrigin,
+    Subject,
+    SubjectKind,
+    activity_event,
+    log_events,
+)
+from portal.db import insert_many
 from portal.orders.tables import OrderEvent
 
 
@@ -62,6 +71,17 @@ class TimelineEntry:
         return LABELS[self.kind]
 
 
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One thing that happened to an order, for `record`."""
+
+    kind: EventKind
+    message: str
+    actor_id: UUID | None = None
+    origin: RequestOrigin = RequestOrigin()
+    data: Mapping[str, Any] | None = None
+
+
 async def record(
     order_id: UUID,
     organisation_id: UUID,
@@ -72,23 +92,45 @@ async def record(
     origin: RequestOrigin = RequestOrigin(),
     data: Mapping[str, Any] | None = None,
 ) -> None:
-    await OrderEvent.insert(
-        OrderEvent(
-            order=order_id,
-            organisation=organisation_id,
-            actor=actor_id,
-            kind=kind.value,
-            message=message[:2000],
-            data=dict(data or {}),
-        )
-    ).run()
-    await log_action(
-        kind.action,
-        organisation_id=organisation_id,
-        about=Subject(SubjectKind.ORDER, order_id),
-        actor_id=actor_id,
-        origin=origin,
-        data={"order": str(order_id), "message": message[:500], **(data or {})},
+    await record_all(order_id, organisation_id, [Entry(kind, message, actor_id, origin, data)])
+
+
+async def record_all(order_id: UUID, organisation_id: UUID, entries: Sequence[Entry]) -> None:
+    """What one step did to an order, in two statements whatever the number of entries: the
+    timeline's rows and the activity log's. Each entry is a microsecond after the one before,
+    so that both keep the order they happened in."""
+    start = datetime.now(UTC)
+    times = [start + timedelta(microseconds=n) for n in range(len(entries))]
+    await insert_many(
+        OrderEvent,
+        ("id", "order", "organisation", "actor", "kind", "message", "data", "occurred_at"),
+        [
+            (
+                uuid4(),
+                order_id,
+                organisation_id,
+                entry.actor_id,
+                entry.kind.value,
+                entry.message[:2000],
+                dump_json(dict(entry.data or {})),
+                at,
+            )
+            for entry, at in zip(entries, times, strict=True)
+        ],
+    )
+    await log_events(
+        [
+            activity_event(
+                entry.kind.action,
+                organisation_id=organisation_id,
+                about=Subject(SubjectKind.ORDER, order_id),
+                actor_id=entry.actor_id,
+                origin=entry.origin,
+                data={"order": str(order_id), "message": entry.message[:500], **(entry.data or {})},
+                occurred_at=at,
+            )
+            for entry, at in zip(entries, times, strict=True)
+        ]
     )
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from portal.activity.log import Subject, SubjectKind, log_action
+from portal.approvals.eligibility import refresh_for_organisation
 from portal.auth.password_policy import PasswordRules, password_problems
 from portal.auth.passwords import hash_password
 from portal.db import UNIQUE_VIOLATIONS, write_transaction
@@ -88,6 +89,7 @@ async def add_member(
         password_hash=hash_password(member.password),
     )
     await user.save()
+    await refresh_for_organisation(organisation_id)  # a new admin may decide fallen levels
     await log_action(
         "user.created",
         organisation_id=organisation_id,

@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from portal.activity.log import Actor, log_action
+from portal.approvals.eligibility import refresh_for_organisation
 from portal.approvals.upkeep import hand_over_after_deactivation
 from portal.db import lock_organisation, write_transaction
 from portal.errors import NotFound, Refusal
@@ -81,6 +82,7 @@ async def reactivate(actor: Actor, user_id: UUID, base_url: str, reason: str = "
         await User.update({User.status: "invited" if never_activated else "active"}).where(
             User.id == user_id
         )
+        await refresh_for_organisation(actor.organisation_id)
         await log_action(
             "user.reactivated",
             organisation_id=actor.organisation_id,
@@ -233,6 +235,7 @@ async def change_user(
             )
             if "tier" in after:
                 epoch = changed[0]["session_epoch"]
+                await refresh_for_organisation(actor.organisation_id)
         await log_action(
             "user.changed",
             organisation_id=actor.organisation_id,

@@ -15,7 +15,8 @@ Two dedicated databases, each migrated with `portal migrate` and filled by SQL o
   and owner, 9 managers, 90 users), 1,000 services (contacts spread over the users), 1,000
   orders (20% pending_approval with a snapshot naming the organisation's admin at level 1, 40%
   approved, 10% rejected, 10% cancelled, 19% draft, 1% submitted), one decision per decided
-  order that needed approval, and three approval policies;
+  order that needed approval, the `approval_eligibility` row the engine writes for each waiting
+  order (its admin), and three approval policies;
 * portal_bench_orders_small: one organisation with exactly the same content.
 
 Every organisation's content depends only on its position within the organisation, so the one
@@ -61,7 +62,7 @@ ORDERS_PER_ORG = 1_000
 DEEP_OFFSET = 500  # the 500th service: the first row of page 11 at 50 a page
 # Sign-in only; these databases hold generated data and are dropped after the run.
 ADMIN_PASSWORD = "bench-orders-scale-admin-password"
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 PAGES = ("approvals", "services first", "services deep")
 
 
@@ -207,6 +208,15 @@ class Loader:
         FROM ({ORDER_FACTS}) AS f
         WHERE f.status IN ('approved', 'rejected') AND f.cost > 500
     """  # noqa: S608 - constants only
+    # What the engine writes for each waiting order: its snapshot names the admin, level 1.
+    ELIGIBILITY = f"""
+        INSERT INTO "approval_eligibility" ("id", "order", "organisation", "revision", "level",
+            "approver", "submitted_at")
+        SELECT md5('seat:' || f.o || ':' || f.n)::uuid, f.id, f.org, 1, 1, f.admin,
+               f.created + interval '1 hour'
+        FROM ({ORDER_FACTS}) AS f
+        WHERE f.status = 'pending_approval'
+    """  # noqa: S608 - constants only
     TABLES = (
         "organisation",
         "portal_user",
@@ -214,6 +224,7 @@ class Loader:
         "approval_policy",
         "portal_order",
         "order_decision",
+        "approval_eligibility",
     )
 
 
@@ -256,6 +267,7 @@ async def generate(name: str, orgs: int, password_hash: str) -> dict[str, float]
             ("approval policies", Loader.POLICIES, (orgs,)),
             ("orders", Loader.ORDERS, (orgs, ORDERS_PER_ORG, USERS_PER_ORG)),
             ("decisions", Loader.DECISIONS, (orgs, ORDERS_PER_ORG, USERS_PER_ORG)),
+            ("eligibility", Loader.ELIGIBILITY, (orgs, ORDERS_PER_ORG, USERS_PER_ORG)),
         ]
         for label, statement, arguments in steps:
             started = time.monotonic()
@@ -286,6 +298,12 @@ async def check_counts(connection: asyncpg.Connection, orgs: int) -> None:
         found = await connection.fetchval(f'SELECT count(*) FROM "{table}"')  # noqa: S608
         if found != count:
             raise support.BenchError(f"{table}: {found:,} rows, expected {count:,}")
+    seats = await connection.fetchval('SELECT count(*) FROM "approval_eligibility"')
+    waiting = await connection.fetchval(
+        'SELECT count(*) FROM "portal_order" WHERE "status" = \'pending_approval\''
+    )
+    if seats != waiting:
+        raise support.BenchError(f"{seats:,} eligibility rows for {waiting:,} waiting orders")
     orphans = await connection.fetchval(
         'SELECT count(*) FROM "portal_order" o LEFT JOIN "portal_user" u '
         'ON u."id" = o."requester" AND u."organisation" = o."organisation" WHERE u."id" IS NULL'

@@ -17,7 +17,7 @@ from piccolo.querystring import QueryString
 
 from portal.activity.log import Subject, SubjectKind, log_action
 from portal.activity.tables import ActivityEvent
-from portal.approvals.engine import decide
+from portal.approvals.decisions import decide
 from portal.db import engine
 from tests.conftest import BASE_URL, Tenant, sign_in
 from tests.integration.orders_support import add_policy, order_row, place_and_evaluate

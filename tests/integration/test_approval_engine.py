@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from portal.activity.log import Actor
-from portal.approvals.engine import DecisionRefused, decide, evaluate_order
+from portal.approvals.decisions import DecisionRefused, decide
+from portal.approvals.engine import evaluate_order
 from portal.approvals.policies import PolicyError, check_policy, save_policy
 from portal.approvals.queue import approver_queue
 from portal.approvals.upkeep import remind_and_escalate_due
@@ -238,9 +239,9 @@ async def test_a_deactivated_approver_no_longer_counts(acme: Tenant) -> None:
     finance = await add_person(acme, "Finance", Tier.MANAGER)
     await add_policy(acme, "Finance check", "50.00", users=[finance.id])
     order_id = await place_and_evaluate(acme.manager, "100.00")
-    named = await approver_queue(finance.id, acme.id, admin=False)
+    named = await approver_queue(finance.id, acme.id)
     assert [i.row.id for i in named.items] == [order_id]
-    assert (await approver_queue(acme.manager.id, acme.id, admin=False)).total == 0
+    assert (await approver_queue(acme.manager.id, acme.id)).total == 0
     assert (await approver_queue(acme.admin.id, acme.id)).total == 0
     assert await emails_to(acme.admin.email, "order_fallen") == []
     await deactivate(actor(acme.admin), finance.id, BASE_URL)

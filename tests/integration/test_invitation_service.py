@@ -158,3 +158,26 @@ async def test_weak_password_on_acceptance_is_refused(acme: Tenant) -> None:
         with pytest.raises(InvitationError):
             await accept(link, weak, RequestOrigin())
     assert (await view_link(token)).state is LinkState.USABLE  # type: ignore[union-attr]
+
+
+async def test_an_admin_who_accepts_finds_the_orders_that_fell_to_the_admins(
+    acme: Tenant, settings: Settings, smtp_server: tuple[MailSink, str]
+) -> None:
+    from portal.approvals.queue import approver_queue
+    from tests.integration.orders_support import add_policy, place_and_evaluate
+
+    await add_policy(acme, "Over 50", "50.00")
+    order_id = await place_and_evaluate(acme.admin, "100.00")  # the only admin asks
+    sink, url = smtp_server
+    actor = Actor(acme.admin.id, acme.id)
+    await invite(actor, Invitee("Second Admin", "second@acme.example", "admin"), BASE)
+    await deliver_all(dataclasses.replace(settings, smtp_url=url))
+    token = link_of(sink.received[0].message.get_body(("plain",)).get_content())
+    link = await view_link(token)
+    assert link is not None
+    accepted = await accept(link, GOOD_PASSWORD, RequestOrigin("127.0.0.1", "pytest"))
+    assert not isinstance(accepted, LinkState)
+    second = await User.select(User.id).where(User.email == "second@acme.example").first()
+    assert second is not None
+    queue = await approver_queue(second["id"], acme.id)
+    assert [item.row.id for item in queue.items] == [order_id]
