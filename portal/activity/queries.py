@@ -144,10 +144,6 @@ def _before(occurred_at: datetime | str, event_id: UUID) -> WhereRaw:
     )
 
 
-def _cursor_time(value: str) -> datetime:
-    return datetime.fromisoformat(value)
-
-
 async def _rows(condition: Any, limit: int) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = (
         await ActivityEvent.select(*COLUMNS)
@@ -190,7 +186,7 @@ async def event_page(organisation_id: UUID, wanted: ActivityFilter) -> EventPage
     condition = condition_for(organisation_id, wanted)
     if wanted.after:
         value, last_id = decode_cursor(wanted.after)
-        condition &= _before(_cursor_time(value), last_id)
+        condition &= _before(datetime.fromisoformat(value), last_id)
     rows = await _rows(condition, PAGE_SIZE + 1)
     next_cursor = None
     if len(rows) > PAGE_SIZE:

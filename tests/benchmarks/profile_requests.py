@@ -133,6 +133,13 @@ async def sign_in(client: Asgi, password: str) -> dict[str, str]:
     return cookies | cookies_from(headers)
 
 
+async def checked_gets(client: Asgi, path: str, cookies: dict[str, str], times: int) -> None:
+    for _ in range(times):
+        status, _, _ = await client.request("GET", path, cookies)
+        if status != 200:
+            raise support.BenchError(f"GET {path} answered {status}")
+
+
 async def profile(path: str, requests: int, password: str) -> pstats.Stats:
     from portal import db
     from portal.app import create_app
@@ -141,28 +148,18 @@ async def profile(path: str, requests: int, password: str) -> pstats.Stats:
     app = create_app(load_settings())
     await db.start()
     try:
-        async with contextlib.AsyncExitStack():
-            client = Asgi(app)
-            cookies = await sign_in(client, password)
-            for _ in range(200):  # warm-up: caches, prepared statements, templates
-                status, _, _ = await client.request("GET", path, cookies)
-                if status != 200:
-                    raise support.BenchError(f"GET {path} answered {status}")
-            started = time.process_time()
-            for _ in range(requests):
-                status, _, _ = await client.request("GET", path, cookies)
-                if status != 200:
-                    raise support.BenchError(f"GET {path} answered {status}")
-            plain = time.process_time() - started
-            profiler = cProfile.Profile()
-            started = time.process_time()
-            profiler.enable()
-            for _ in range(requests):
-                status, _, _ = await client.request("GET", path, cookies)
-                if status != 200:
-                    raise support.BenchError(f"GET {path} answered {status}")
-            profiler.disable()
-            total = time.process_time() - started
+        client = Asgi(app)
+        cookies = await sign_in(client, password)
+        await checked_gets(client, path, cookies, 200)  # warm-up: caches, statements
+        started = time.process_time()
+        await checked_gets(client, path, cookies, requests)
+        plain = time.process_time() - started
+        profiler = cProfile.Profile()
+        started = time.process_time()
+        profiler.enable()
+        await checked_gets(client, path, cookies, requests)
+        profiler.disable()
+        total = time.process_time() - started
     finally:
         await db.stop()
     print(
