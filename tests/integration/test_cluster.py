@@ -210,11 +210,15 @@ async def test_three_portal_workers_run_each_periodic_job_once_per_period(
     assert twice == [], twice
     schedulers = {pid for pid in re.findall(r"\[PID (\d+)\] \[scheduler\]", text)}
     assert len(schedulers) == 3, "three schedulers ran side by side"
-    rows = {row["name"]: row["runs"] for row in await ScheduledJob.select()}
+    rows = {row["name"]: row for row in await ScheduledJob.select()}
     # The six periodic jobs, each sent once per period it was won in, by one of the three.
     assert set(rows) == {name for name, _ in sends} and len(rows) == 6
-    for name, runs in rows.items():
-        assert runs == sum(1 for job, _ in sends if job == name), name
+    for name, row in rows.items():
+        logged = {int(period) for job, period in sends if job == name}
+        unlogged = row["runs"] - len(logged)
+        # The kill may land between a period's win and its log line: then only that last
+        # won period is missing from the log (its wake-up is made up by the next period).
+        assert unlogged == 0 or (unlogged == 1 and row["period"] not in logged), (name, row)
     for name in ("sweep_owed_emails", "sweep_invitation_batches", "sweep_submitted_orders"):
         periods = sorted(int(period) for job, period in sends if job == name)
         assert len(periods) >= 8
