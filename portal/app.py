@@ -88,8 +88,11 @@ NAVIGATION = (
 )
 
 
-def _register_filters(engine: JinjaTemplateEngine) -> None:
+def _configure_templates(engine: JinjaTemplateEngine) -> None:
     engine.engine.filters["money"] = format_money
+    # Templates ship with the code and change only with a restart: no stat() of each template
+    # file on every render.
+    engine.engine.auto_reload = False
 
 
 def create_app(settings: Settings) -> Litestar:
@@ -156,7 +159,7 @@ def create_app(settings: Settings) -> Litestar:
         template_config=TemplateConfig(
             directory=PROJECT_ROOT / "templates",
             engine=JinjaTemplateEngine,
-            engine_callback=_register_filters,
+            engine_callback=_configure_templates,
         ),
         openapi_config=OpenAPIConfig(
             title="Portal API",

@@ -74,12 +74,18 @@ class HotQuery:
         )
 
     async def fetch_row(self, *args: Any) -> Any:
+        rows = await self.fetch(*args)
+        return rows[0] if rows else None
+
+    async def fetch(self, *args: Any) -> Sequence[Any]:
+        """Every row, each read by column name (asyncpg records or piccolo's dicts)."""
         db = engine()
         if isinstance(db, PostgresEngine) and db.pool is not None and not db.transaction_exists():
             async with db.pool.acquire() as connection:
-                return await connection.fetchrow(self.postgres, *args)
-        rows = await db.run_querystring(QueryString(self.template, *args))
-        return rows[0] if rows else None
+                rows: Sequence[Any] = await connection.fetch(self.postgres, *args)
+                return rows
+        found: Sequence[Any] = await db.run_querystring(QueryString(self.template, *args))
+        return found
 
 
 def write_transaction() -> AbstractAsyncContextManager[Any]:

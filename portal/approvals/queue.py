@@ -15,10 +15,8 @@ from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from piccolo.querystring import QueryString
-
 from portal.approvals.tables import ApprovalEligibility
-from portal.db import engine
+from portal.db import HotQuery
 from portal.orders.queries import OrderRow, row_of
 from portal.orders.tables import Order
 from portal.orders.validation import parse_money
@@ -112,7 +110,7 @@ _FILTERS = {
 
 
 @lru_cache(maxsize=64)
-def _queue_query(used: tuple[str, ...]) -> str:
+def _queue_query(used: tuple[str, ...]) -> HotQuery:
     """The queue's SQL text for the filters in use, built from the table definitions; every
     value is a bound parameter. The count is a subquery of the same statement, over the index
     alone when nothing about the order is filtered."""
@@ -121,7 +119,7 @@ def _queue_query(used: tuple[str, ...]) -> str:
     )
     joined = any(_FILTERS[name].startswith("o.") for name in used)
     counted = f'"{_ELIGIBILITY}" e' + (_ORDER_JOIN if joined else "")
-    return (
+    return HotQuery(
         f"SELECT {', '.join(_COLUMNS)}, "  # noqa: S608
         f"(SELECT count(*) FROM {counted} WHERE {where}) AS total "
         f'FROM "{_ELIGIBILITY}" e{_ORDER_JOIN} '
@@ -140,7 +138,7 @@ async def approver_queue(
     one indexed query over `approval_eligibility`, whatever the number waiting."""
     used = tuple(name for name in _FILTERS if getattr(filters, name) not in (None, ""))
     args = [organisation_id, user_id, *(_bound_value(filters, name) for name in used)]
-    rows = await engine().run_querystring(QueryString(_queue_query(used), *args, *args, limit))
+    rows = await _queue_query(used).fetch(*args, *args, limit)
     if not rows:
         return Queue([], 0)
     items = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from litestar import Request, Router, get
@@ -12,7 +13,7 @@ from portal.approvals.handlers import queue_page
 from portal.approvals.queue import queue_of
 from portal.dashboard.queries import dashboard_figures
 from portal.orders.handlers import orders_page
-from portal.pages import page
+from portal.pages import NavItem, page
 from portal.permissions.guards import public, signed_in
 from portal.permissions.model import AREA_MAX_LEVEL, Area, Level
 from portal.permissions.principal import Principal
@@ -35,19 +36,24 @@ async def dashboard(
     # Anyone a policy names may have orders waiting, whatever their permission level.
     queue = await queue_of(principal, limit=WIDGET_ITEMS)
     show_queue = queue.total > 0 or principal.may(Area.APPROVALS, Level.APPROVE)
-    # Which tile shows which figures, by the address the app gave its page.
-    tile_kinds = {
-        item.href: TILE_FIGURES[str(item.handler)]
-        for item in request.app.state.navigation
-        if str(item.handler) in TILE_FIGURES
-    }
     return page(
         request,
         "dashboard/index.html",
         queue=queue if show_queue else None,
         figures=await dashboard_figures(principal),
-        tile_kinds=tile_kinds,
+        tile_kinds=tile_kinds(request.app.state.navigation),
     )
+
+
+@cache
+def tile_kinds(navigation: tuple[NavItem, ...]) -> dict[str, str]:
+    """Which tile shows which figures, by the address the app gave its page (once per app:
+    naming a handler costs more than the rest of the page's own code)."""
+    return {
+        item.href: TILE_FIGURES[str(item.handler)]
+        for item in navigation
+        if str(item.handler) in TILE_FIGURES
+    }
 
 
 @get("/favicon.ico", opt=public(), cache=24 * 3600)

@@ -24,9 +24,15 @@ MAX_SEARCH_LENGTH = 200
 EXPORT_CHUNK = 1000
 
 
+def sees_every_service(principal: Principal) -> bool:
+    """Whether the principal sees all of the organisation's services, not only those they are
+    the contact of."""
+    return principal.scope is not Scope.ASSIGNED
+
+
 def visible_to(principal: Principal) -> Any:
     condition: Any = Service.organisation == principal.organisation_id
-    if principal.scope is Scope.ASSIGNED:
+    if not sees_every_service(principal):
         condition &= Service.contact == principal.user_id
     return condition
 
