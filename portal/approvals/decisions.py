@@ -109,7 +109,9 @@ async def decide(
             order["current_level"],
         )
         level = before.level
-        assert level is not None  # pending orders wait on a level
+        if level is None:
+            # A change of people left the level complete; that change moves the order on.
+            raise DecisionRefused(409, "No level of this order waits for a decision now.")
         if level_asked is not None and level_asked != level:
             raise DecisionRefused(409, _other_level(level_asked, level))
         if any(d.approver == actor.user_id and d.level == level for d in decisions):
@@ -177,18 +179,11 @@ async def decide(
     return Outcome(after.state.value, tuple(emails), order["number"], after.level)
 
 
-async def _settle(
-    actor: Actor,
-    order: Mapping[str, Any],
-    level: int,
-    moves: tuple[Progress, Progress],
-    reason: str,
-    counted: frozenset[UUID],
-    base_url: str,
-    directory: Directory,
-) -> list[UUID]:
-    before, after = moves
-    order_id, organisation = order["id"], order["organisation"]
+async def move_order(
+    order: Mapping[str, Any], level: int, after: Progress, rejection_reason: str = ""
+) -> None:
+    """Call in the transaction holding the order: it leaves `level` for where `after` says
+    (the next level with its clocks started, or decided)."""
     now = datetime.now(UTC)
     changes: dict[Any, Any] = {Order.status: after.state.value, Order.updated_at: now}
     if after.state is State.PENDING:
@@ -202,11 +197,11 @@ async def _settle(
             Order.escalate_at: None,
         }
     if after.state is State.REJECTED:
-        changes[Order.rejection_reason] = reason
+        changes[Order.rejection_reason] = rejection_reason
     updated = await (
         Order.update(changes)
         .where(
-            (Order.id == order_id)
+            (Order.id == order["id"])
             & (Order.status == "pending_approval")
             & (Order.revision == order["revision"])
             & (Order.current_level == level)
@@ -214,8 +209,23 @@ async def _settle(
         .returning(Order.id)
     )
     if not updated:
-        # The lock makes this unreachable; if it ever happens, the decision must not stand alone.
-        raise RuntimeError(f"order {order_id} moved under a held lock")
+        # The lock makes this unreachable; if it ever happens, the move must not stand alone.
+        raise RuntimeError(f"order {order['id']} moved under a held lock")
+
+
+async def _settle(
+    actor: Actor,
+    order: Mapping[str, Any],
+    level: int,
+    moves: tuple[Progress, Progress],
+    reason: str,
+    counted: frozenset[UUID],
+    base_url: str,
+    directory: Directory,
+) -> list[UUID]:
+    before, after = moves
+    order_id, organisation = order["id"], order["organisation"]
+    await move_order(order, level, after, reason)
     origin = actor.origin
     if after.state is State.REJECTED:
         await record(

@@ -18,8 +18,8 @@ from uuid import UUID, uuid4
 from piccolo.querystring import QueryString
 
 from portal.approvals.directory import load_directory
-from portal.approvals.progress import revision_decisions, steps_of
-from portal.approvals.rules import Decision, Directory, waiting_deciders
+from portal.approvals.progress import decision_of, revision_decisions, steps_of
+from portal.approvals.rules import Decision, Directory, progress, waiting_deciders
 from portal.approvals.tables import ApprovalEligibility
 from portal.db import engine, for_update, insert_many, lock_organisation
 from portal.orders.tables import Order, OrderDecision
@@ -84,10 +84,12 @@ async def clear_for_order(order_id: UUID) -> None:
     await engine().run_querystring(QueryString(_DELETE_FOR_ORDER, order_id))
 
 
-async def refresh_for_organisation(organisation_id: UUID) -> None:
+async def refresh_for_organisation(organisation_id: UUID) -> list[UUID]:
     """Call in the transaction that changed who may decide across the organisation (a person
     deactivated, reactivated or added, a tier changed, the different-person rule), after the
-    change: every waiting order's rows are worked out again."""
+    change: every waiting order's rows are worked out again. Returns the waiting orders whose
+    level the change left complete (fewer people left to approve than it asked for, and each
+    of them has): `approvals.completion` moves them on."""
     # Serialised with the other organisation-wide changes, and holding every order an
     # evaluation or a decision could be writing the rows of meanwhile: those finish first
     # and are read as they committed; those that start later read the people as changed.
@@ -111,22 +113,24 @@ async def refresh_for_organisation(organisation_id: UUID) -> None:
     orders = [order for order in held if order["status"] == "pending_approval"]
     await engine().run_querystring(QueryString(_DELETE_FOR_ORGANISATION, organisation_id))
     if not orders:
-        return
+        return []
     directory = await load_directory(organisation_id)
     decisions = await waiting_decisions(organisation_id)
     rows: list[Row] = []
+    complete: list[UUID] = []
     for order in orders:
         level = order["current_level"]
+        steps = steps_of(order)
+        made = decisions.get((order["id"], order["revision"]), [])
         deciders = waiting_deciders(
-            steps_of(order),
-            level,
-            order["requester"],
-            directory,
-            order["escalated"],
-            decisions.get((order["id"], order["revision"]), ()),
+            steps, level, order["requester"], directory, order["escalated"], made
         )
         rows += rows_for(order, level, deciders)
+        now = progress(steps, made, order["requester"], directory, order["escalated"], level)
+        if now.level != level:
+            complete.append(order["id"])
     await insert_rows(rows)
+    return complete
 
 
 async def waiting_decisions(organisation_id: UUID) -> dict[tuple[UUID, int], list[Decision]]:
@@ -137,13 +141,12 @@ async def waiting_decisions(organisation_id: UUID) -> dict[tuple[UUID, int], lis
         OrderDecision.level,
         OrderDecision.approver,
         OrderDecision.approve,
+        OrderDecision.counts_for,
     ).where(
         (OrderDecision.organisation == organisation_id)
         & (OrderDecision.order.status == "pending_approval")
     )
     found: dict[tuple[UUID, int], list[Decision]] = {}
     for row in rows:
-        found.setdefault((row["order"], row["revision"]), []).append(
-            Decision(row["approver"], row["level"], row["approve"])
-        )
+        found.setdefault((row["order"], row["revision"]), []).append(decision_of(row))
     return found

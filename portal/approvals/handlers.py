@@ -328,7 +328,7 @@ async def levels_submit(
     request: Request[Any, Any, Any], actor: NamedDependency[Actor]
 ) -> Response[Any]:
     form = await request.form()
-    await save_distinct_levels(actor, form.get("distinct_levels") == "on")
+    await save_distinct_levels(actor, form.get("distinct_levels") == "on", base_url(request))
     return Redirect("/settings/approval-policies?done=levels", status_code=303)
 
 

@@ -8,10 +8,11 @@ from typing import Any
 from uuid import UUID
 
 from portal.activity.log import Actor, Subject, SubjectKind, log_action
+from portal.approvals.completion import settle_after_people_change
 from portal.approvals.directory import distinct_levels_of
-from portal.approvals.eligibility import refresh_for_organisation
 from portal.approvals.policies import whole_number
 from portal.db import write_transaction
+from portal.jobs import wake_delivery
 from portal.organisations.tables import Organisation
 
 MAX_HOURS = 24 * 30
@@ -68,9 +69,10 @@ async def save_timing(actor: Actor, reminder_hours: int, escalation_hours: int) 
         )
 
 
-async def save_distinct_levels(actor: Actor, distinct: bool) -> None:
+async def save_distinct_levels(actor: Actor, distinct: bool, base_url: str) -> None:
     """Whether each level of an order needs a different person. Applies to every decision
-    from now on, waiting orders included: their queues are worked out again."""
+    from now on, waiting orders included: their queues are worked out again (and a level its
+    remaining approvers have all approved moves on)."""
     async with write_transaction():
         before = await distinct_levels_of(actor.organisation_id)
         if before == distinct:
@@ -78,7 +80,7 @@ async def save_distinct_levels(actor: Actor, distinct: bool) -> None:
         await Organisation.update({Organisation.approval_distinct_levels: distinct}).where(
             Organisation.id == actor.organisation_id
         )
-        await refresh_for_organisation(actor.organisation_id)
+        emails = (await settle_after_people_change(actor.organisation_id, base_url)).emails
         await log_action(
             "organisation.approval_levels_changed",
             organisation_id=actor.organisation_id,
@@ -87,3 +89,4 @@ async def save_distinct_levels(actor: Actor, distinct: bool) -> None:
             origin=actor.origin,
             data={"before": {"distinct_levels": before}, "after": {"distinct_levels": distinct}},
         )
+    wake_delivery(emails)

@@ -113,15 +113,17 @@ async def revision_decisions(order_id: UUID, revision: int) -> list[Decision]:
     rows = await OrderDecision.select(
         OrderDecision.approver, OrderDecision.level, OrderDecision.approve, OrderDecision.counts_for
     ).where((OrderDecision.order == order_id) & (OrderDecision.revision == revision))
-    return [
-        Decision(
-            row["approver"],
-            row["level"],
-            row["approve"],
-            frozenset(UUID(step) for step in json_list(row["counts_for"])),
-        )
-        for row in rows
-    ]
+    return [decision_of(row) for row in rows]
+
+
+def decision_of(row: Mapping[str, Any]) -> Decision:
+    """A recorded decision, with the steps it counts for as they were when it was taken."""
+    return Decision(
+        row["approver"],
+        row["level"],
+        row["approve"],
+        frozenset(UUID(step) for step in json_list(row["counts_for"])),
+    )
 
 
 async def current_progress(

@@ -11,8 +11,9 @@ from uuid import UUID
 
 from piccolo.querystring import QueryString
 
+from portal.approvals.completion import settle_after_people_change
 from portal.approvals.directory import load_directory
-from portal.approvals.eligibility import refresh_for_order, refresh_for_organisation
+from portal.approvals.eligibility import refresh_for_order
 from portal.approvals.emails import email_approvers
 from portal.approvals.engine import Outcome
 from portal.approvals.progress import ORDER_QUERY, current_progress, locked_order, steps_of
@@ -100,7 +101,8 @@ async def hand_over_after_deactivation(
     """Call in the transaction that deactivates `user_id`: the queues lose them. Orders whose
     waiting level named them and now has no active named approver fall to the admins: tell
     the admins. Returns the emails queued, for the caller to wake after its commit."""
-    await refresh_for_organisation(organisation_id)  # holds the waiting orders from here
+    # Holds the waiting orders from here; those left complete move on.
+    settled = await settle_after_people_change(organisation_id, base_url)
     rows = await engine().run_querystring(
         QueryString(
             ORDER_QUERY + ' WHERE o."organisation" = {} AND o."status" = {}',
@@ -109,8 +111,10 @@ async def hand_over_after_deactivation(
         )
     )
     directory = await load_directory(organisation_id)
-    emails: list[UUID] = []
+    emails = settled.emails
     for order in rows:
+        if order["id"] in settled.moved:
+            continue
         waiting = [
             step
             for step in steps_of(order)

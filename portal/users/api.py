@@ -224,7 +224,9 @@ async def patch_user_api(
         role_ids=data.roles,
         overrides=overrides,
     )
-    epoch = await change_user(actor, user_id, changes, data.reason, data.detail)
+    epoch = await change_user(
+        actor, user_id, changes, data.reason, data.detail, base_url=base_url(request)
+    )
     cookies = await own_session_after_change(request, principal, user_id, epoch)
     return Response(await _one(principal, user_id), cookies=cookies)
 

@@ -12,6 +12,7 @@ from litestar.response import Redirect, Template
 
 from portal.activity.log import Actor
 from portal.auth.handlers import own_session_after_change
+from portal.context import base_url
 from portal.forms import parse_uuids
 from portal.pages import page
 from portal.permissions.model import Area, Tier
@@ -59,7 +60,9 @@ async def edit_user_submit(
             role_ids=role_ids,
             overrides={area: parse_override(area, raw_overrides[area.value]) for area in Area},
         )
-        epoch = await change_user(actor, user_id, changes, values["reason"], values["detail"])
+        epoch = await change_user(
+            actor, user_id, changes, values["reason"], values["detail"], base_url=base_url(request)
+        )
     except ChangeError as error:
         return await _edit_form(
             request, principal, user_id, values, set(role_ids), raw_overrides, error.errors

@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from portal.activity.log import Actor, log_action
+from portal.approvals.completion import settle_after_people_change
 from portal.approvals.eligibility import refresh_for_organisation
 from portal.approvals.upkeep import hand_over_after_deactivation
 from portal.db import lock_organisation, write_transaction
@@ -174,10 +175,18 @@ def validate_changes(changes: UserChanges) -> dict[str, str]:
 
 
 async def change_user(
-    actor: Actor, user_id: UUID, changes: UserChanges, reason: str = "", detail: str = ""
+    actor: Actor,
+    user_id: UUID,
+    changes: UserChanges,
+    reason: str = "",
+    detail: str = "",
+    *,
+    base_url: str,
 ) -> int | None:
     """Apply an admin's edit in one transaction, logged with before and after values. Returns
-    the user's new session epoch when the edit ended their sessions (a new permission level)."""
+    the user's new session epoch when the edit ended their sessions (a new permission level).
+    A new tier changes who may decide waiting orders: a demoted admin leaves the levels that
+    fell to the admins, which may leave one complete (it then moves on)."""
     errors = validate_changes(changes)
     if errors:
         raise ChangeError(errors)
@@ -229,13 +238,14 @@ async def change_user(
             # A new permission level ends the user's sessions: they sign in again under it.
             updates[User.session_epoch] = User.session_epoch + 1
         epoch = None
+        emails: list[UUID] = []
         if updates:
             changed = (
                 await User.update(updates).where(User.id == user_id).returning(User.session_epoch)
             )
             if "tier" in after:
                 epoch = changed[0]["session_epoch"]
-                await refresh_for_organisation(actor.organisation_id)
+                emails = (await settle_after_people_change(actor.organisation_id, base_url)).emails
         await log_action(
             "user.changed",
             organisation_id=actor.organisation_id,
@@ -245,6 +255,7 @@ async def change_user(
             reason=reason[:64],
             data={"before": before, "after": after, "reason": reason, "detail": detail},
         )
+    wake_delivery(emails)
     return epoch
 
 

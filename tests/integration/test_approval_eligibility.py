@@ -175,10 +175,13 @@ async def test_the_table_gives_the_queue_rule_answer_through_every_kind_of_chang
             someone = rng.choice(people[1:])
             with contextlib.suppress(LifecycleError):
                 await change_user(
-                    acme.admin.actor, someone.id, UserChanges(tier=rng.choice(list(Tier)).value)
+                    acme.admin.actor,
+                    someone.id,
+                    UserChanges(tier=rng.choice(list(Tier)).value),
+                    base_url=BASE_URL,
                 )
         elif action == "distinct":
-            await save_distinct_levels(acme.admin.actor, rng.random() < 0.5)
+            await save_distinct_levels(acme.admin.actor, rng.random() < 0.5, base_url=BASE_URL)
         elif action == "escalate" and seats:
             await escalate(
                 rng.choice(sorted(seats))[0], BASE_URL, datetime.now(UTC) + timedelta(days=90)
@@ -267,7 +270,7 @@ async def test_the_migration_fills_the_table_for_the_orders_already_waiting(
     second = await add_person(acme, "Second Admin")
     await add_policy(acme, "Finance check", "50.00", users=[finance.id])
     await add_policy(acme, "Admins", "500.00", level=2)
-    await save_distinct_levels(acme.admin.actor, True)
+    await save_distinct_levels(acme.admin.actor, True, base_url=BASE_URL)
     waiting = [await place_and_evaluate(acme.manager, "600.00") for _ in range(3)]
     await decide(finance.actor, waiting[0], True, level=1, base_url=BASE_URL)
     await escalate(waiting[1], BASE_URL, datetime.now(UTC) + timedelta(days=90))
@@ -290,7 +293,7 @@ async def test_changes_of_people_racing_evaluations_and_decisions_leave_the_tabl
         *(evaluate_order(order_id, BASE_URL) for order_id in submitted),
         *(decide(finance.actor, order_id, True, base_url=BASE_URL) for order_id in decided[:2]),
         deactivate(acme.admin.actor, finance.id, BASE_URL),
-        save_distinct_levels(acme.admin.actor, True),
+        save_distinct_levels(acme.admin.actor, True, base_url=BASE_URL),
         return_exceptions=True,
     )
     # A decision after the deactivation is refused; nothing else may fail.

@@ -20,7 +20,7 @@ from portal.permissions.service import (
 from portal.permissions.tables import PermissionPolicy, UserRole
 from portal.users.service import ChangeError, UserChanges, change_user
 from portal.users.tables import UserOverride
-from tests.conftest import Tenant, sign_in
+from tests.conftest import BASE_URL, Tenant, sign_in
 
 
 async def _levels(client: AsyncTestClient[Litestar]) -> dict[str, str]:
@@ -37,7 +37,9 @@ async def test_a_role_raises_access_and_a_policy_edit_reaches_holders_next_reque
     assert (await _levels(client))["activity_log"] == "none"
     policy = await create_policy(acme.admin.actor, "Auditors", {"activity_log": "read"})
     role = await create_role(acme.admin.actor, "Auditor", [policy])
-    await change_user(acme.admin.actor, acme.user.id, UserChanges(role_ids=[role]))
+    await change_user(
+        acme.admin.actor, acme.user.id, UserChanges(role_ids=[role]), base_url=BASE_URL
+    )
     assert (await _levels(client))["activity_log"] == "read"
     assert (await client.get("/settings/activity")).status_code == 200
     assert (await client.get("/api/v1/me")).json()["roles"] == ["Auditor"]
@@ -59,14 +61,20 @@ async def test_a_restriction_wins_over_the_tier_and_any_role(
     role = await create_role(acme.admin.actor, "Log keeper", [policy])
     restricted = {Area.ACTIVITY_LOG: (OverrideKind.RESTRICT, Level.NONE)}
     await change_user(
-        acme.admin.actor, acme.admin.id, UserChanges(role_ids=[role], overrides=restricted)
+        acme.admin.actor,
+        acme.admin.id,
+        UserChanges(role_ids=[role], overrides=restricted),
+        base_url=BASE_URL,
     )
     await sign_in(client, acme.admin.email)
     assert (await client.get("/api/v1/me")).json()["roles"] == ["Log keeper"]
     assert (await _levels(client))["activity_log"] == "none"
     assert (await client.get("/settings/activity")).status_code == 403
     await change_user(
-        acme.admin.actor, acme.admin.id, UserChanges(overrides={Area.ACTIVITY_LOG: None})
+        acme.admin.actor,
+        acme.admin.id,
+        UserChanges(overrides={Area.ACTIVITY_LOG: None}),
+        base_url=BASE_URL,
     )
     assert (await _levels(client))["activity_log"] == "full"
     assert (await client.get("/settings/activity")).status_code == 200
@@ -81,12 +89,16 @@ async def test_another_tenants_ids_are_not_found(acme: Tenant, globex: Tenant) -
     refusals = []
     for role in (globex_role, uuid4()):
         with pytest.raises(ChangeError) as refused:
-            await change_user(acme.admin.actor, acme.user.id, UserChanges(role_ids=[role]))
+            await change_user(
+                acme.admin.actor, acme.user.id, UserChanges(role_ids=[role]), base_url=BASE_URL
+            )
         refusals.append(refused.value.errors)
     assert refusals[0] == refusals[1] == {"roles": NOT_ASSIGNABLE}
     assert await UserRole.count() == 0
     with pytest.raises(NotFound):
-        await change_user(acme.admin.actor, globex.user.id, UserChanges(role_ids=[globex_role]))
+        await change_user(
+            acme.admin.actor, globex.user.id, UserChanges(role_ids=[globex_role]), base_url=BASE_URL
+        )
     with pytest.raises(NotFound):
         await update_policy(
             acme.admin.actor, globex_policy, name="Theirs", description="", grants={"users": "full"}
@@ -96,6 +108,7 @@ async def test_another_tenants_ids_are_not_found(acme: Tenant, globex: Tenant) -
             acme.admin.actor,
             globex.user.id,
             UserChanges(overrides={Area.USERS: (OverrideKind.GRANT, Level.FULL)}),
+            base_url=BASE_URL,
         )
     assert await UserRole.count() == 0 and await UserOverride.count() == 0
 

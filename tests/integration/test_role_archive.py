@@ -14,7 +14,7 @@ from portal.permissions.queries import NOT_ASSIGNABLE
 from portal.permissions.service import create_policy, create_role
 from portal.permissions.tables import Role, UserRole
 from portal.users.service import UserChanges, change_user
-from tests.conftest import Tenant, csrf_header, sign_in, with_csrf
+from tests.conftest import BASE_URL, Tenant, csrf_header, sign_in, with_csrf
 from tests.integration.test_user_edit import form as edit_form
 
 
@@ -25,7 +25,9 @@ async def auditor_role(tenant: Tenant, name: str = "Auditor") -> UUID:
 
 async def give(tenant: Tenant, role_id: UUID, *user_ids: UUID) -> None:
     for user_id in user_ids:
-        await change_user(tenant.admin.actor, user_id, UserChanges(role_ids=[role_id]))
+        await change_user(
+            tenant.admin.actor, user_id, UserChanges(role_ids=[role_id]), base_url=BASE_URL
+        )
 
 
 async def post(client: AsyncTestClient[Litestar], url: str, **fields: Any) -> Any:
@@ -64,7 +66,7 @@ async def test_the_role_page_lists_its_holders_and_refuses_to_archive_while_held
     api = await client.post(f"/api/v1/roles/{role}/archive", headers=csrf_header(client))
     assert api.status_code == 409
     assert api.json()["error"]["message"] == "2 people hold this role; take it from them first."
-    await change_user(acme.admin.actor, acme.user.id, UserChanges(role_ids=[]))
+    await change_user(acme.admin.actor, acme.user.id, UserChanges(role_ids=[]), base_url=BASE_URL)
     one = await post(client, f"/settings/roles/{role}/archive")
     assert one.status_code == 409 and "1 person holds this role" in one.text
     assert not await archived(role) and await logged("role.archived") == []

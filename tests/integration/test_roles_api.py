@@ -139,7 +139,9 @@ async def test_a_holder_gains_and_loses_access_on_the_next_request_after_an_edit
 ) -> None:
     policy = await create_policy(acme.admin.actor, "Auditors", {})
     role = await create_role(acme.admin.actor, "Auditor", [policy])
-    await change_user(acme.admin.actor, acme.user.id, UserChanges(role_ids=[role]))
+    await change_user(
+        acme.admin.actor, acme.user.id, UserChanges(role_ids=[role]), base_url=BASE_URL
+    )
     await sign_in(client, acme.admin.email)
     async with AsyncTestClient(app, base_url=BASE_URL) as holder:
         await sign_in(holder, acme.user.email)

@@ -187,7 +187,9 @@ async def test_a_policy_edit_changes_a_holders_access_on_their_next_request(
 ) -> None:
     policy = await create_policy(acme.admin.actor, "Auditors", {"activity_log": "read"})
     role = await create_role(acme.admin.actor, "Auditor", [policy])
-    await change_user(acme.admin.actor, acme.user.id, UserChanges(role_ids=[role]))
+    await change_user(
+        acme.admin.actor, acme.user.id, UserChanges(role_ids=[role]), base_url=BASE_URL
+    )
     await sign_in(client, acme.admin.email)
     async with AsyncTestClient(app, base_url=BASE_URL) as holder:
         await sign_in(holder, acme.user.email)
@@ -238,7 +240,9 @@ async def test_roles_read_alone_shows_everything_read_only(
 ) -> None:
     policy = await create_policy(acme.admin.actor, "Role readers", {"roles": "read"})
     role = await create_role(acme.admin.actor, "Role reader", [policy])
-    await change_user(acme.admin.actor, acme.manager.id, UserChanges(role_ids=[role]))
+    await change_user(
+        acme.admin.actor, acme.manager.id, UserChanges(role_ids=[role]), base_url=BASE_URL
+    )
     await sign_in(client, acme.manager.email)
     roles = await client.get("/settings/roles")
     assert roles.status_code == 200

@@ -15,7 +15,7 @@ from portal.permissions.model import TIER_GRANTS, Area, Level, OverrideKind, Tie
 from portal.services.queries import visible_to
 from portal.services.tables import Service
 from portal.users.service import UserChanges, change_user
-from tests.conftest import Member, Tenant, sign_in
+from tests.conftest import BASE_URL, Member, Tenant, sign_in
 from tests.integration.orders_support import principal_of
 from tests.integration.test_access import UNKNOWN_ID, concrete, registered_routes
 from tests.integration.test_services import add_service
@@ -69,7 +69,9 @@ async def test_without_services_read_no_route_shows_even_ones_own_service(
     member: Member = getattr(acme, tier.value)
     own = await add_service(acme, HIDDEN, member.id)
     restricted = {Area.SERVICES: (OverrideKind.RESTRICT, Level.NONE)}
-    await change_user(acme.admin.actor, member.id, UserChanges(overrides=restricted))
+    await change_user(
+        acme.admin.actor, member.id, UserChanges(overrides=restricted), base_url=BASE_URL
+    )
     await sign_in(client, member.email)
     # The one exception today: the new-order form offers services to change by scope alone
     # (visible_to), without asking for services:read, to whoever may place orders.
@@ -77,7 +79,9 @@ async def test_without_services_read_no_route_shows_even_ones_own_service(
     assert await leaks(client, app, own) == (["/orders/new (200)"] if may_order else [])
     assert (await client.get("/api/v1/services")).status_code == 403
     # The probe can fail: with the restriction lifted, the same routes show the same member it.
-    await change_user(acme.admin.actor, member.id, UserChanges(overrides={Area.SERVICES: None}))
+    await change_user(
+        acme.admin.actor, member.id, UserChanges(overrides={Area.SERVICES: None}), base_url=BASE_URL
+    )
     assert await leaks(client, app, own) != []
 
 
@@ -105,7 +109,10 @@ async def test_visible_to_holds_each_tier_to_its_scope_at_any_services_level(
     override = SERVICES_LEVELS[level]
     if override is not None:
         await change_user(
-            acme.admin.actor, member.id, UserChanges(overrides={Area.SERVICES: override})
+            acme.admin.actor,
+            member.id,
+            UserChanges(overrides={Area.SERVICES: override}),
+            base_url=BASE_URL,
         )
     principal = await principal_of(member)
     expected_level = TIER_GRANTS[tier][Area.SERVICES] if override is None else override[1]

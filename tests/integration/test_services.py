@@ -12,7 +12,7 @@ from litestar.testing import AsyncTestClient
 from portal.permissions.model import Area, Level, OverrideKind
 from portal.services.tables import Service
 from portal.users.service import UserChanges, change_user
-from tests.conftest import Tenant, sign_in
+from tests.conftest import BASE_URL, Tenant, sign_in
 
 
 async def add_service(tenant: Tenant, name: str, contact: UUID | None) -> UUID:
@@ -153,7 +153,9 @@ async def test_assigning_stays_within_the_scope_of_who_assigns(
     # A user-tier principal granted services:full still sees only their assigned services,
     # and may assign only those.
     granted = {Area.SERVICES: (OverrideKind.GRANT, Level.FULL)}
-    await change_user(acme.admin.actor, acme.user.id, UserChanges(overrides=granted))
+    await change_user(
+        acme.admin.actor, acme.user.id, UserChanges(overrides=granted), base_url=BASE_URL
+    )
     mine = await add_service(acme, "Mine", acme.user.id)
     unseen = await add_service(acme, "Unseen", acme.manager.id)
     await sign_in(client, acme.user.email)

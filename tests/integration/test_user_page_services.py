@@ -7,7 +7,7 @@ from litestar.testing import AsyncTestClient
 
 from portal.permissions.model import Area, Level, OverrideKind
 from portal.users.service import UserChanges, change_user
-from tests.conftest import Tenant, sign_in
+from tests.conftest import BASE_URL, Tenant, sign_in
 from tests.integration.test_services import add_service
 
 
@@ -34,7 +34,9 @@ async def test_the_list_is_left_out_for_those_who_may_not_read_services(
         Area.USERS: (OverrideKind.GRANT, Level.READ),
         Area.SERVICES: (OverrideKind.RESTRICT, Level.NONE),
     }
-    await change_user(acme.admin.actor, acme.user.id, UserChanges(overrides=overrides))
+    await change_user(
+        acme.admin.actor, acme.user.id, UserChanges(overrides=overrides), base_url=BASE_URL
+    )
     await sign_in(client, acme.user.email)
     page = await client.get(f"/settings/users/{acme.manager.id}")
     assert page.status_code == 200
@@ -50,6 +52,7 @@ async def test_a_user_who_sees_only_their_own_services_sees_only_those_listed(
         acme.admin.actor,
         acme.user.id,
         UserChanges(overrides={Area.USERS: (OverrideKind.GRANT, Level.READ)}),
+        base_url=BASE_URL,
     )
     await sign_in(client, acme.user.email)
     page = (await client.get(f"/settings/users/{acme.manager.id}")).text
