@@ -25,7 +25,6 @@ GENERIC_FAILURE = "That email and password do not match an active account."
 class SignedIn:
     user_id: UUID
     session_epoch: int
-    idle_timeout_seconds: int
 
 
 async def authenticate(email: str, password: str, origin: RequestOrigin) -> SignedIn | None:
@@ -39,7 +38,6 @@ async def authenticate(email: str, password: str, origin: RequestOrigin) -> Sign
             User.status,
             User.kind,
             User.session_epoch,
-            User.organisation.idle_timeout_minutes.as_alias("idle_timeout_minutes"),
         )
         .where(User.email == address)
         .first()
@@ -74,7 +72,7 @@ async def authenticate(email: str, password: str, origin: RequestOrigin) -> Sign
             origin=origin,
             method="password",
         )
-    return SignedIn(user["id"], user["session_epoch"], user["idle_timeout_minutes"] * 60)
+    return SignedIn(user["id"], user["session_epoch"])
 
 
 def _failure_reason(user: dict[str, object] | None, password_ok: bool) -> str | None:

@@ -69,7 +69,6 @@ async def view_link(token: str) -> LinkView | None:
 class Accepted:
     user_id: UUID
     session_epoch: int
-    idle_timeout_seconds: int
 
 
 async def accept(link: LinkView, password: str, origin: RequestOrigin) -> Accepted | LinkState:
@@ -100,14 +99,7 @@ async def accept(link: LinkView, password: str, origin: RequestOrigin) -> Accept
         await User.update(
             {User.status: "active", User.password_hash: hashed, User.last_sign_in_at: now}
         ).where((User.id == link.user_id) & (User.status == "invited"))
-        user = await (
-            User.select(
-                User.session_epoch,
-                User.organisation.idle_timeout_minutes.as_alias("idle_timeout_minutes"),
-            )
-            .where(User.id == link.user_id)
-            .first()
-        )
+        user = await User.select(User.session_epoch).where(User.id == link.user_id).first()
         assert user is not None
         organisation_id = taken[0]["organisation"]
         await log_action(
@@ -126,7 +118,7 @@ async def accept(link: LinkView, password: str, origin: RequestOrigin) -> Accept
             method="invitation",
         )
         await refresh_for_organisation(organisation_id)  # a new admin may decide fallen levels
-    return Accepted(link.user_id, user["session_epoch"], user["idle_timeout_minutes"] * 60)
+    return Accepted(link.user_id, user["session_epoch"])
 
 
 async def view_link_by_id(invitation_id: UUID) -> LinkState | None:

@@ -144,7 +144,6 @@ async def view_reset(token: str) -> ResetLink | None:
 class PasswordChanged:
     user_id: UUID
     session_epoch: int
-    idle_timeout_seconds: int
 
 
 async def reset_password(
@@ -216,15 +215,7 @@ async def reset_password(
                 origin=origin,
                 method="password_reset",
             )
-            timeout = (
-                await User.select(User.organisation.idle_timeout_minutes.as_alias("minutes"))
-                .where(User.id == link.user_id)
-                .first()
-            )
-            assert timeout is not None
-            return PasswordChanged(
-                link.user_id, changed[0]["session_epoch"], timeout["minutes"] * 60
-            )
+            return PasswordChanged(link.user_id, changed[0]["session_epoch"])
     except _AccountInactive:
         return ResetState.ACCOUNT_INACTIVE
 
