@@ -11,11 +11,15 @@ from uuid import UUID
 
 from portal.approvals.decisions import move_order
 from portal.approvals.directory import load_directory
-from portal.approvals.eligibility import refresh_for_organisation, write_for_order
+from portal.approvals.eligibility import (
+    clear_for_order,
+    refresh_for_organisation,
+    write_for_order,
+)
 from portal.approvals.emails import email_approvers, email_requester
 from portal.approvals.progress import locked_order, revision_decisions, steps_of
 from portal.approvals.rules import State, progress, waiting_deciders
-from portal.orders.timeline import Entry, EventKind, record_all
+from portal.orders.timeline import EventKind, record
 
 
 class Settled(NamedTuple):
@@ -45,18 +49,17 @@ async def settle_after_people_change(organisation_id: UUID, base_url: str) -> Se
             continue
         await move_order(order, level, after)
         moved.add(order_id)
-        entries = [
-            Entry(
-                EventKind.LEVEL_REACHED if after.state is State.PENDING else EventKind.APPROVED,
-                f"Level {level} is approved: fewer people are left to approve it than it "
-                "asked for, and each of them has."
-                + (f" Level {after.level} is waiting." if after.level else ""),
-            )
-        ]
-        await record_all(order_id, organisation_id, entries)
+        await record(
+            order_id,
+            organisation_id,
+            EventKind.LEVEL_REACHED if after.state is State.PENDING else EventKind.APPROVED,
+            f"Level {level} is approved: fewer people are left to approve it than it "
+            "asked for, and each of them has."
+            + (f" Level {after.level} is waiting." if after.level else ""),
+        )
         if after.level is None:
             emails.append(await email_requester(order, "approved", "", base_url))
-            await write_for_order(order, None, ())
+            await clear_for_order(order_id)
             continue
         deciders = waiting_deciders(
             steps, after.level, order["requester"], directory, False, decisions
